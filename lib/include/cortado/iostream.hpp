@@ -1,0 +1,184 @@
+// Tornado's IOStream as awaitables over an Asio TCP socket, with optional TLS.
+//
+// Error model. The Tornado-style reads (read_until, read_bytes, ...) and write() throw
+// StreamClosedError, UnsatisfiableReadError or StreamBufferFullError: all are std::system_error,
+// and code() is the real cause (asio::error::eof, connection_reset, stream_errc::timed_out...).
+// The low-level calls the protocol layer uses on its hot path -- fill(), buffered()/consume() and
+// write(..., ec) -- report a std::error_code instead and never throw.
+//
+// A view returned by a read stays valid until the next read call on the same stream.
+// One read may be outstanding at a time; writes from several coroutines go out in call order.
+// An IOStream belongs to one thread (its executor's), like everything in Tornado's IOLoop.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "cortado/detail/read_buffer.hpp"
+
+namespace asio::ssl {
+class context;
+}
+
+namespace cortado {
+
+class Regex;
+class DeadlineService;
+
+enum class stream_errc {
+  closed = 1,          // close() was called on this side
+  unsatisfiable_read,  // max_bytes reached before the delimiter
+  buffer_full,         // max_buffer_size reached
+  write_buffer_full,   // max_write_buffer_size of queued writes reached
+  timed_out,           // the deadline set with set_timeout() passed
+};
+const std::error_category& stream_category() noexcept;
+inline std::error_code make_error_code(stream_errc e) noexcept {
+  return {static_cast<int>(e), stream_category()};
+}
+
+}  // namespace cortado
+
+template <>
+struct std::is_error_code_enum<cortado::stream_errc> : std::true_type {};
+
+namespace cortado {
+
+class StreamClosedError : public std::system_error {
+ public:
+  using std::system_error::system_error;
+};
+class UnsatisfiableReadError : public std::system_error {
+ public:
+  using std::system_error::system_error;
+};
+class StreamBufferFullError : public std::system_error {
+ public:
+  using std::system_error::system_error;
+};
+
+struct IOStreamOptions {
+  // Bytes read but not yet consumed, at most (Tornado's default: 100 MiB).
+  std::size_t max_buffer_size = 100 * 1024 * 1024;
+  // Bytes of writes waiting behind the one in progress, at most.
+  std::size_t max_write_buffer_size = 64 * 1024 * 1024;
+  // Free space offered to each socket read.
+  std::size_t read_chunk_size = 16 * 1024;
+};
+
+class IOStream {
+ public:
+  using tcp = asio::ip::tcp;
+
+  explicit IOStream(tcp::socket socket, IOStreamOptions options = {});
+  // An unconnected stream, for connect().
+  explicit IOStream(const asio::any_io_executor& executor, IOStreamOptions options = {});
+  ~IOStream();
+  IOStream(const IOStream&) = delete;
+  IOStream& operator=(const IOStream&) = delete;
+
+  asio::any_io_executor get_executor() { return socket_.get_executor(); }
+  tcp::socket& socket() { return socket_; }
+  const IOStreamOptions& options() const { return options_; }
+
+  // --- Tornado's reads ---------------------------------------------------------------------
+  // Up to and including `delimiter`. With max_bytes (0: none), a delimiter not found within
+  // max_bytes throws UnsatisfiableReadError and closes the stream.
+  asio::awaitable<std::string_view> read_until(std::string_view delimiter,
+                                               std::size_t max_bytes = 0);
+  // Up to and including the first match of `pattern`.
+  asio::awaitable<std::string_view> read_until_regex(const Regex& pattern,
+                                                     std::size_t max_bytes = 0);
+  // Exactly n bytes; with partial, as soon as at least one byte (and at most n) is available.
+  asio::awaitable<std::string_view> read_bytes(std::size_t n, bool partial = false);
+  // Fills `buffer` (or, with partial, at least one byte of it); returns the bytes stored. Large
+  // reads go from the socket straight into `buffer`.
+  asio::awaitable<std::size_t> read_into(std::span<char> buffer, bool partial = false);
+  // Everything until the peer closes.
+  asio::awaitable<std::string_view> read_until_close();
+
+  // --- Writes --------------------------------------------------------------------------------
+  // Completes once the bytes are handed to the kernel. The caller's bytes must stay alive until
+  // then (they are not copied).
+  asio::awaitable<void> write(std::string_view data);
+  asio::awaitable<void> write(std::span<const asio::const_buffer> data);
+  asio::awaitable<void> write(std::span<const asio::const_buffer> data, std::error_code& ec);
+
+  // --- Low level (no exceptions) ---------------------------------------------------------------
+  // Bytes read and not yet consumed. Views returned by reads are consumed on the next call.
+  std::string_view buffered();
+  void consume(std::size_t n);
+  // Reads at least one more byte into the buffer.
+  asio::awaitable<std::error_code> fill();
+  // Drops the read buffer's storage if it holds nothing (for connections going idle).
+  void release_buffer() { buffer_.release_if_empty(); }
+
+  // --- Connection ----------------------------------------------------------------------------
+  asio::awaitable<void> connect(const tcp::endpoint& endpoint);
+  asio::awaitable<void> connect(std::string_view host, std::uint16_t port);
+  // Turns this stream into TLS (server or client side). With a server_hostname, the client sends
+  // SNI and, if the context verifies peers, checks the certificate's name.
+  asio::awaitable<void> start_tls(bool server_side, asio::ssl::context& context,
+                                  std::string_view server_hostname = {});
+  bool is_tls() const { return tls_ != nullptr; }
+
+  // Closes the socket; pending reads and writes fail with StreamClosedError(reason).
+  void close(std::error_code reason = {});
+  bool closed() const { return closed_; }
+  // Why the stream closed: stream_errc::closed for a local close(), else the socket's error.
+  std::error_code error() const { return close_reason_; }
+  // Runs (posted to the executor) once the stream closes, however it closes.
+  void set_close_callback(std::function<void()> callback);
+  void set_nodelay(bool on);
+
+  // Closes the stream with stream_errc::timed_out if it is still open `timeout` from now.
+  // Zero cancels. Cheap enough to call once per protocol phase.
+  void set_timeout(std::chrono::steady_clock::duration timeout);
+
+ private:
+  friend class DeadlineService;
+  struct Tls;
+  class ReadGuard;
+
+  asio::awaitable<std::error_code> fill_once();
+  asio::awaitable<std::error_code> fill_plain();
+  asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
+  void end_write_turn();
+  std::error_code fail(std::error_code ec);
+  void apply_pending_consume();
+  [[noreturn]] void throw_closed() const;
+
+  tcp::socket socket_;
+  std::unique_ptr<Tls> tls_;
+  IOStreamOptions options_;
+  detail::ReadBuffer buffer_;
+  std::size_t pending_consume_ = 0;
+  bool reading_ = false;
+  bool drained_ = false;  // the last socket read came up short: no point reading before a wait
+  bool writing_ = false;
+  bool closed_ = false;
+  std::size_t queued_write_bytes_ = 0;
+  std::deque<asio::steady_timer*> write_waiters_;
+  std::error_code close_reason_;
+  std::function<void()> close_callback_;
+
+  // Deadline bookkeeping, owned by DeadlineService (an intrusive list: no allocation per phase).
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  DeadlineService* deadlines_ = nullptr;
+  IOStream* deadline_prev_ = nullptr;
+  IOStream* deadline_next_ = nullptr;
+};
+
+}  // namespace cortado

@@ -1,0 +1,77 @@
+#include "deadline_service.hpp"
+
+#include <algorithm>
+
+#include <asio/execution/context.hpp>
+#include <asio/query.hpp>
+
+#include "cortado/iostream.hpp"
+
+namespace cortado {
+
+asio::execution_context::id DeadlineService::id;
+
+DeadlineService& DeadlineService::of(const asio::any_io_executor& executor) {
+  return asio::use_service<DeadlineService>(asio::query(executor, asio::execution::context));
+}
+
+void DeadlineService::watch(IOStream& stream, std::chrono::steady_clock::duration timeout) {
+  if (!stream.deadlines_) {
+    stream.deadlines_ = this;
+    stream.deadline_next_ = head_;
+    if (head_) head_->deadline_prev_ = &stream;
+    head_ = &stream;
+  }
+  const auto period = std::clamp<std::chrono::steady_clock::duration>(
+      timeout / 8, std::chrono::milliseconds(5), std::chrono::seconds(1));
+  if (period < period_) {
+    period_ = period;
+    if (ticking_) timer_->expires_after(period_);  // cancels the pending wait; sweep re-arms
+  }
+  if (!ticking_) arm(stream.get_executor());
+}
+
+void DeadlineService::forget(IOStream& stream) {
+  if (stream.deadlines_ != this) return;
+  if (stream.deadline_prev_) stream.deadline_prev_->deadline_next_ = stream.deadline_next_;
+  if (stream.deadline_next_) stream.deadline_next_->deadline_prev_ = stream.deadline_prev_;
+  if (head_ == &stream) head_ = stream.deadline_next_;
+  stream.deadlines_ = nullptr;
+  stream.deadline_prev_ = stream.deadline_next_ = nullptr;
+}
+
+void DeadlineService::shutdown() {
+  if (timer_) timer_->cancel();
+  ticking_ = false;
+}
+
+void DeadlineService::arm(const asio::any_io_executor& executor) {
+  if (!timer_) timer_.emplace(executor);
+  ticking_ = true;
+  timer_->expires_after(period_);
+  timer_->async_wait([this](std::error_code ec) {
+    if (ec == asio::error::operation_aborted && !ticking_) return;
+    sweep();
+  });
+}
+
+void DeadlineService::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  bool any = false;
+  for (IOStream* s = head_; s;) {
+    IOStream* next = s->deadline_next_;  // close() never unlinks, but stay safe
+    if (s->deadline_ != std::chrono::steady_clock::time_point::max()) {
+      if (s->deadline_ <= now) {
+        s->deadline_ = std::chrono::steady_clock::time_point::max();
+        s->close(stream_errc::timed_out);
+      } else {
+        any = true;
+      }
+    }
+    s = next;
+  }
+  ticking_ = false;
+  if (any) arm(timer_->get_executor());
+}
+
+}  // namespace cortado

@@ -1,0 +1,40 @@
+// Deadlines for every IOStream of one execution context, checked by a single sweep timer.
+//
+// Setting a deadline is a store into the stream (no timer re-arm, no allocation), so protocol
+// phases can set one per request for free. The sweep period adapts to the shortest timeout seen
+// (an eighth of it, between 5 ms and 1 s), which bounds how late a deadline fires. The timer
+// only runs while some stream has a deadline.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include <asio/execution_context.hpp>
+#include <asio/steady_timer.hpp>
+
+namespace cortado {
+
+class IOStream;
+
+class DeadlineService : public asio::execution_context::service {
+ public:
+  static asio::execution_context::id id;
+  explicit DeadlineService(asio::execution_context& context) : service(context) {}
+
+  static DeadlineService& of(const asio::any_io_executor& executor);
+
+  void watch(IOStream& stream, std::chrono::steady_clock::duration timeout);
+  void forget(IOStream& stream);
+
+ private:
+  void shutdown() override;
+  void arm(const asio::any_io_executor& executor);
+  void sweep();
+
+  IOStream* head_ = nullptr;
+  std::optional<asio::steady_timer> timer_;
+  bool ticking_ = false;
+  std::chrono::steady_clock::duration period_ = std::chrono::seconds(1);
+};
+
+}  // namespace cortado

@@ -1,0 +1,397 @@
+#include "cortado/iostream.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <asio/connect.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/ssl.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "cortado/regex.hpp"
+#include "deadline_service.hpp"
+
+namespace cortado {
+namespace {
+
+class StreamCategory : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cortado.stream"; }
+  std::string message(int value) const override {
+    switch (static_cast<stream_errc>(value)) {
+      case stream_errc::closed: return "stream closed";
+      case stream_errc::unsatisfiable_read: return "delimiter not found within max_bytes";
+      case stream_errc::buffer_full: return "reached max_buffer_size";
+      case stream_errc::write_buffer_full: return "reached max_write_buffer_size";
+      case stream_errc::timed_out: return "stream timed out";
+    }
+    return "unknown stream error";
+  }
+};
+
+inline auto use_ec(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// The buffers left after the first `done` bytes of `buffers`.
+std::vector<asio::const_buffer> remaining(std::span<const asio::const_buffer> buffers,
+                                          std::size_t done) {
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (done >= b.size()) {
+      done -= b.size();
+      continue;
+    }
+    rest.push_back(b + done);
+    done = 0;
+  }
+  return rest;
+}
+
+}  // namespace
+
+const std::error_category& stream_category() noexcept {
+  static const StreamCategory category;
+  return category;
+}
+
+struct IOStream::Tls {
+  Tls(tcp::socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+  asio::ssl::stream<tcp::socket&> stream;
+};
+
+// Enforces "one read at a time" and hands out the previous read's bytes.
+class IOStream::ReadGuard {
+ public:
+  explicit ReadGuard(IOStream& s) : stream_(s) {
+    if (s.reading_) throw std::logic_error("IOStream: a read is already in progress");
+    s.reading_ = true;
+    s.apply_pending_consume();
+  }
+  ~ReadGuard() { stream_.reading_ = false; }
+  ReadGuard(const ReadGuard&) = delete;
+  ReadGuard& operator=(const ReadGuard&) = delete;
+
+ private:
+  IOStream& stream_;
+};
+
+IOStream::IOStream(tcp::socket socket, IOStreamOptions options)
+    : socket_(std::move(socket)), options_(options) {
+  std::error_code ignored;
+  if (socket_.is_open()) socket_.non_blocking(true, ignored);
+}
+
+IOStream::IOStream(const asio::any_io_executor& executor, IOStreamOptions options)
+    : socket_(executor), options_(options) {}
+
+IOStream::~IOStream() {
+  if (deadlines_) deadlines_->forget(*this);
+  tls_.reset();
+  std::error_code ignored;
+  socket_.close(ignored);
+}
+
+void IOStream::apply_pending_consume() {
+  buffer_.consume(std::exchange(pending_consume_, 0));
+}
+
+std::string_view IOStream::buffered() {
+  apply_pending_consume();
+  return buffer_.view();
+}
+
+void IOStream::consume(std::size_t n) {
+  apply_pending_consume();
+  buffer_.consume(std::min(n, buffer_.size()));
+}
+
+std::error_code IOStream::fail(std::error_code ec) {
+  // After a local close, the socket's operation_aborted hides the real reason.
+  if (!closed_) close(ec);
+  return close_reason_;
+}
+
+void IOStream::throw_closed() const {
+  const auto ec = close_reason_;
+  if (ec == stream_errc::unsatisfiable_read) throw UnsatisfiableReadError(ec);
+  if (ec == stream_errc::buffer_full || ec == stream_errc::write_buffer_full) {
+    throw StreamBufferFullError(ec);
+  }
+  throw StreamClosedError(ec);
+}
+
+asio::awaitable<std::error_code> IOStream::fill() {
+  ReadGuard guard(*this);
+  co_return co_await fill_once();
+}
+
+asio::awaitable<std::error_code> IOStream::fill_once() {
+  if (closed_) co_return close_reason_;
+  if (buffer_.size() >= options_.max_buffer_size) co_return fail(stream_errc::buffer_full);
+  if (!tls_) co_return co_await fill_plain();
+  const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
+  std::error_code ec;
+  auto space = buffer_.prepare(want);
+  const std::size_t n = co_await tls_->stream.async_read_some(
+      asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
+  if (ec) co_return fail(ec);
+  buffer_.commit(n);
+  co_return std::error_code{};
+}
+
+// Plain TCP: read what is there without a round trip through the reactor, and wait for
+// readiness without holding a buffer when there is nothing buffered (idle keep-alive).
+asio::awaitable<std::error_code> IOStream::fill_plain() {
+  const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
+  std::error_code ec;
+  bool readable = !drained_;
+  for (;;) {
+    if (readable) {
+      auto space = buffer_.prepare(want);
+      const std::size_t offered = std::min(space.size(), want);
+      const std::size_t n = socket_.read_some(asio::buffer(space.data(), offered), ec);
+      if (!ec) {
+        buffer_.commit(n);
+        drained_ = n < offered;
+        co_return std::error_code{};
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
+    }
+    buffer_.release_if_empty();
+    co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
+    if (ec) co_return fail(ec);
+    if (closed_) co_return close_reason_;
+    readable = true;
+  }
+}
+
+asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimiter,
+                                                       std::size_t max_bytes) {
+  if (delimiter.empty()) throw std::invalid_argument("read_until: empty delimiter");
+  ReadGuard guard(*this);
+  std::size_t searched = 0;
+  for (;;) {
+    const auto view = buffer_.view();
+    const auto pos = view.find(delimiter, searched);
+    if (pos != std::string_view::npos) {
+      const std::size_t n = pos + delimiter.size();
+      if (max_bytes && n > max_bytes) break;
+      pending_consume_ = n;
+      co_return view.substr(0, n);
+    }
+    if (max_bytes && view.size() >= max_bytes) break;
+    // The delimiter may straddle what is buffered and what comes next.
+    searched = view.size() >= delimiter.size() ? view.size() - delimiter.size() + 1 : 0;
+    if (co_await fill_once()) throw_closed();
+  }
+  close(stream_errc::unsatisfiable_read);
+  throw_closed();
+}
+
+asio::awaitable<std::string_view> IOStream::read_until_regex(const Regex& pattern,
+                                                             std::size_t max_bytes) {
+  ReadGuard guard(*this);
+  for (;;) {
+    const auto view = buffer_.view();
+    if (auto match = pattern.search(view)) {
+      if (max_bytes && match->second > max_bytes) break;
+      pending_consume_ = match->second;
+      co_return view.substr(0, match->second);
+    }
+    if (max_bytes && view.size() >= max_bytes) break;
+    if (co_await fill_once()) throw_closed();
+  }
+  close(stream_errc::unsatisfiable_read);
+  throw_closed();
+}
+
+asio::awaitable<std::string_view> IOStream::read_bytes(std::size_t n, bool partial) {
+  ReadGuard guard(*this);
+  const std::size_t needed = partial ? std::min<std::size_t>(n, 1) : n;
+  while (buffer_.size() < needed) {
+    if (co_await fill_once()) throw_closed();
+  }
+  const std::size_t take = std::min(n, buffer_.size());
+  pending_consume_ = take;
+  co_return buffer_.view().substr(0, take);
+}
+
+asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool partial) {
+  ReadGuard guard(*this);
+  std::size_t done = std::min(out.size(), buffer_.size());
+  std::memcpy(out.data(), buffer_.view().data(), done);
+  buffer_.consume(done);
+  while (done < out.size() && !(partial && done > 0)) {
+    if (closed_) throw_closed();
+    std::error_code ec;
+    auto rest = asio::buffer(out.data() + done, out.size() - done);
+    std::size_t n = 0;
+    if (tls_) {
+      n = co_await tls_->stream.async_read_some(rest, use_ec(ec));
+    } else {
+      n = socket_.read_some(rest, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec.clear();
+        co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
+        if (!ec && closed_) ec = asio::error::operation_aborted;
+      }
+    }
+    if (ec) {
+      fail(ec);
+      throw_closed();
+    }
+    done += n;
+  }
+  co_return done;
+}
+
+asio::awaitable<std::string_view> IOStream::read_until_close() {
+  ReadGuard guard(*this);
+  for (;;) {
+    const std::error_code ec = co_await fill_once();
+    if (!ec) continue;
+    if (ec != asio::error::eof) throw_closed();
+    break;
+  }
+  pending_consume_ = buffer_.size();
+  co_return buffer_.view();
+}
+
+asio::awaitable<void> IOStream::write(std::string_view data) {
+  const asio::const_buffer one(data.data(), data.size());
+  co_await write(std::span<const asio::const_buffer>(&one, 1));
+}
+
+asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data) {
+  std::error_code ec;
+  co_await write(data, ec);
+  if (ec == stream_errc::write_buffer_full) throw StreamBufferFullError(ec);
+  if (ec) throw StreamClosedError(ec);
+}
+
+asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
+                                      std::error_code& ec) {
+  ec.clear();
+  if (closed_) {
+    ec = close_reason_;
+    co_return;
+  }
+  if (writing_) {
+    co_await wait_write_turn(ec, asio::buffer_size(data));
+    if (ec) co_return;
+  }
+  writing_ = true;
+  std::size_t done = 0;
+  if (!tls_) {
+    // Most responses fit in the socket buffer: hand them over without touching the reactor.
+    done = socket_.write_some(data, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+  }
+  if (!ec && done < asio::buffer_size(data)) {
+    const auto rest = remaining(data, done);
+    if (tls_) {
+      co_await asio::async_write(tls_->stream, rest, use_ec(ec));
+    } else {
+      co_await asio::async_write(socket_, rest, use_ec(ec));
+    }
+  }
+  end_write_turn();
+  if (ec) ec = fail(ec);
+}
+
+// Queues the caller behind the write in progress; the finishing writer hands the turn over.
+asio::awaitable<void> IOStream::wait_write_turn(std::error_code& ec, std::size_t bytes) {
+  if (queued_write_bytes_ + bytes > options_.max_write_buffer_size) {
+    ec = stream_errc::write_buffer_full;
+    co_return;
+  }
+  queued_write_bytes_ += bytes;
+  asio::steady_timer turn(socket_.get_executor(), asio::steady_timer::time_point::max());
+  write_waiters_.push_back(&turn);
+  std::error_code ignored;
+  co_await turn.async_wait(use_ec(ignored));
+  queued_write_bytes_ -= bytes;
+  // A coroutine destroyed while queued must not leave a dangling waiter behind.
+  std::erase(write_waiters_, &turn);
+  if (closed_) ec = close_reason_;
+}
+
+void IOStream::end_write_turn() {
+  if (write_waiters_.empty()) {
+    writing_ = false;
+    return;
+  }
+  asio::steady_timer* next = write_waiters_.front();
+  write_waiters_.pop_front();
+  next->cancel();  // writing_ stays true: the turn passes straight to the next writer
+}
+
+asio::awaitable<void> IOStream::connect(const tcp::endpoint& endpoint) {
+  co_await socket_.async_connect(endpoint, asio::use_awaitable);
+  socket_.non_blocking(true);
+}
+
+asio::awaitable<void> IOStream::connect(std::string_view host, std::uint16_t port) {
+  tcp::resolver resolver(socket_.get_executor());
+  auto endpoints = co_await resolver.async_resolve(host, std::to_string(port), asio::use_awaitable);
+  co_await asio::async_connect(socket_, endpoints, asio::use_awaitable);
+  socket_.non_blocking(true);
+}
+
+asio::awaitable<void> IOStream::start_tls(bool server_side, asio::ssl::context& context,
+                                          std::string_view server_hostname) {
+  if (tls_) throw std::logic_error("start_tls: the stream already uses TLS");
+  if (!buffer_.empty() || pending_consume_) {
+    throw std::logic_error("start_tls: plaintext bytes are still buffered");
+  }
+  tls_ = std::make_unique<Tls>(socket_, context);
+  if (!server_side && !server_hostname.empty()) {
+    const std::string host(server_hostname);
+    SSL_set_tlsext_host_name(tls_->stream.native_handle(), host.c_str());
+    tls_->stream.set_verify_callback(asio::ssl::host_name_verification(host));
+  }
+  std::error_code ec;
+  co_await tls_->stream.async_handshake(
+      server_side ? asio::ssl::stream_base::server : asio::ssl::stream_base::client, use_ec(ec));
+  if (ec) {
+    fail(ec);
+    throw_closed();
+  }
+}
+
+void IOStream::close(std::error_code reason) {
+  if (closed_) return;
+  closed_ = true;
+  close_reason_ = reason ? reason : make_error_code(stream_errc::closed);
+  deadline_ = std::chrono::steady_clock::time_point::max();
+  std::error_code ignored;
+  socket_.close(ignored);  // pending operations complete with operation_aborted
+  for (auto* waiter : write_waiters_) waiter->cancel();
+  if (close_callback_) asio::post(socket_.get_executor(), std::move(close_callback_));
+}
+
+void IOStream::set_close_callback(std::function<void()> callback) {
+  close_callback_ = std::move(callback);
+  if (closed_ && close_callback_) asio::post(socket_.get_executor(), std::move(close_callback_));
+}
+
+void IOStream::set_nodelay(bool on) {
+  std::error_code ignored;
+  socket_.set_option(tcp::no_delay(on), ignored);
+}
+
+void IOStream::set_timeout(std::chrono::steady_clock::duration timeout) {
+  if (timeout <= std::chrono::steady_clock::duration::zero()) {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + timeout;
+  if (closed_) return;
+  DeadlineService& service =
+      deadlines_ ? *deadlines_ : DeadlineService::of(socket_.get_executor());
+  service.watch(*this, timeout);
+}
+
+}  // namespace cortado

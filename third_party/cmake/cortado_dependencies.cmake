@@ -1,0 +1,40 @@
+# Finds the system packages cortado builds on and makes imported targets of them.
+# Used both by cortado's own build and by the installed cortadoConfig.cmake.
+include(CMakeFindDependencyMacro)
+
+find_dependency(Threads)
+find_dependency(OpenSSL)
+find_dependency(ZLIB)
+find_dependency(fmt)
+find_dependency(nlohmann_json)
+
+# libasio-dev ships headers only, without a CMake config.
+if(NOT TARGET cortado_deps::asio)
+  find_path(CORTADO_ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+  add_library(cortado_deps::asio INTERFACE IMPORTED)
+  target_include_directories(cortado_deps::asio SYSTEM INTERFACE ${CORTADO_ASIO_INCLUDE_DIR})
+  # The implementation is compiled once, inside libcortado (lib/src/asio_impl.cpp).
+  target_compile_definitions(cortado_deps::asio INTERFACE
+    ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_SEPARATE_COMPILATION)
+  target_link_libraries(cortado_deps::asio INTERFACE Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
+  # -pthread everywhere: RE2's pkg-config adds it to the library, and a precompiled header is only
+  # shared between targets compiled with the same flags.
+  target_compile_options(cortado_deps::asio INTERFACE -pthread)
+endif()
+
+# Debian's libre2-dev ships a pkg-config file but no CMake config.
+if(NOT TARGET cortado_deps::re2)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(CORTADO_RE2 QUIET IMPORTED_TARGET re2)
+  endif()
+  add_library(cortado_deps::re2 INTERFACE IMPORTED)
+  if(CORTADO_RE2_FOUND)
+    target_link_libraries(cortado_deps::re2 INTERFACE PkgConfig::CORTADO_RE2)
+  else()
+    find_path(CORTADO_RE2_INCLUDE_DIR re2/re2.h REQUIRED)
+    find_library(CORTADO_RE2_LIBRARY re2 REQUIRED)
+    target_include_directories(cortado_deps::re2 SYSTEM INTERFACE ${CORTADO_RE2_INCLUDE_DIR})
+    target_link_libraries(cortado_deps::re2 INTERFACE ${CORTADO_RE2_LIBRARY} Threads::Threads)
+  endif()
+endif()
