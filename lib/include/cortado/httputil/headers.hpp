@@ -1,0 +1,72 @@
+// HTTPHeaders: Tornado's case-insensitive multidict of header fields.
+//
+// Insertion order is kept and names keep the case they were given. All names and values live in
+// one string arena with a table of offsets beside it, so parsing a request's headers costs no
+// allocation once a connection's HTTPHeaders has warmed up (clear() keeps the capacity).
+// Every operation is linear in the number of fields, whatever the names: thousands of repeated
+// names cost no more than thousands of distinct ones.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cortado {
+
+// ASCII case-insensitive equality, as field names compare (RFC 9110, section 5.1).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+class HTTPHeaders {
+ public:
+  struct Field {
+    std::string_view name;
+    std::string_view value;
+  };
+
+  HTTPHeaders() = default;
+  HTTPHeaders(std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
+  HTTPHeaders(const HTTPHeaders& other);
+  HTTPHeaders& operator=(const HTTPHeaders& other);
+  HTTPHeaders(HTTPHeaders&&) noexcept = default;
+  HTTPHeaders& operator=(HTTPHeaders&&) noexcept = default;
+
+  // Appends a field (Tornado's add): earlier fields of the same name stay.
+  void add(std::string_view name, std::string_view value);
+  // Replaces every field of that name by one (Tornado's headers[name] = value).
+  void set(std::string_view name, std::string_view value);
+  // Removes every field of that name; returns how many were removed.
+  std::size_t remove(std::string_view name);
+  void clear();
+
+  bool contains(std::string_view name) const;
+  // The first value of `name`, or `fallback`.
+  std::string_view get(std::string_view name, std::string_view fallback = {}) const;
+  // Every value of `name`, in order.
+  std::vector<std::string_view> get_list(std::string_view name) const;
+  // Every value of `name` joined with ", " (how a list-valued field reads as one, RFC 9110 5.3).
+  std::string get_joined(std::string_view name) const;
+  // Every field, in insertion order.
+  std::vector<Field> get_all() const;
+
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  Field operator[](std::size_t index) const;
+
+  // Iteration over fields in insertion order without building a vector.
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i < entries_.size(); ++i) f((*this)[i]);
+  }
+
+ private:
+  struct Entry {
+    std::uint32_t name_offset, name_size, value_offset, value_size;
+  };
+  std::string arena_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace cortado
