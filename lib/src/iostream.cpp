@@ -387,11 +387,18 @@ void IOStream::set_timeout(std::chrono::steady_clock::duration timeout) {
     deadline_ = std::chrono::steady_clock::time_point::max();
     return;
   }
-  deadline_ = std::chrono::steady_clock::now() + timeout;
-  if (closed_) return;
+  set_deadline(std::chrono::steady_clock::now() + timeout);
+}
+
+void IOStream::set_deadline(std::chrono::steady_clock::time_point deadline) {
+  deadline_ = deadline;
+  if (closed_ || deadline == std::chrono::steady_clock::time_point::max()) return;
   DeadlineService& service =
       deadlines_ ? *deadlines_ : DeadlineService::of(socket_.get_executor());
-  service.watch(*this, timeout);
+  // The sweep's period follows the timeouts in use; a deadline that is nearly due must not
+  // make every later sweep run at the finest period.
+  service.watch(*this, std::max<std::chrono::steady_clock::duration>(
+                           deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
 }
 
 }  // namespace cortado

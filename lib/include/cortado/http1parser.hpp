@@ -50,6 +50,7 @@ enum class http_errc {
   bad_status_line,            // (response mode) status line malformed
   bad_host,                   // 400: HTTP/1.1 request without exactly one Host (RFC 9112 3.2)
   unexpected_eof,             // the peer closed in the middle of a message
+  bad_content_encoding,       // 400: a gzip request body that does not inflate (decompress_request)
 };
 const std::error_category& http_category() noexcept;
 inline std::error_code make_error_code(http_errc e) noexcept {

@@ -146,6 +146,9 @@ class IOStream {
   // Closes the stream with stream_errc::timed_out if it is still open `timeout` from now.
   // Zero cancels. Cheap enough to call once per protocol phase.
   void set_timeout(std::chrono::steady_clock::duration timeout);
+  // The same with an absolute deadline; time_point::max() cancels.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
 
  private:
   friend class DeadlineService;

@@ -1,0 +1,141 @@
+// HTTP/1.x over an IOStream for one server-side connection (Tornado's http1connection.py).
+//
+// One coroutine per connection runs a loop: read the request head, hand it to the delegate,
+// read the body into the delegate (or stream it), let the delegate answer, decide keep-alive,
+// go round again. Responses are buffered and sent when the loop has no complete request left
+// to parse, so pipelined requests that arrived together are answered with one write.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+
+#include "cortado/http1parser.hpp"
+#include "cortado/httputil/delegate.hpp"
+#include "cortado/httputil/request.hpp"
+#include "cortado/iostream.hpp"
+
+namespace cortado {
+
+// Every limit and deadline of the HTTP server, with production defaults. Tornado's HTTPServer
+// keyword arguments, as one struct (HTTPServer takes it; each connection reads it).
+struct HTTPServerOptions {
+  // --- Protocol --------------------------------------------------------------------------
+  bool no_keep_alive = false;
+  // Trust X-Real-Ip / X-Forwarded-For / X-Scheme / X-Forwarded-Proto (behind a proxy).
+  bool xheaders = false;
+  // Proxies whose X-Forwarded-For hops are skipped to find the client's address.
+  std::vector<std::string> trusted_downstream;
+  // Inflate request bodies sent with Content-Encoding: gzip (the body limit applies after).
+  bool decompress_request = false;
+  // Overrides the scheme reported by HTTPServerRequest::protocol ("http"/"https").
+  std::string protocol;
+  // The Server header added to every response ("" leaves it out).
+  std::string server_header = "cortado";
+
+  // --- Limits ----------------------------------------------------------------------------
+  std::size_t max_start_line = 8 * 1024;     // 414 beyond
+  std::size_t max_header_size = 64 * 1024;   // 431 beyond
+  std::size_t max_headers = 100;             // 431 beyond
+  std::uint64_t max_body_size = 100 * 1024 * 1024;  // 413 beyond (per request: prepare())
+  std::size_t max_buffer_size = 100 * 1024 * 1024;  // the IOStream's read buffer
+  // Response bytes buffered before a write waits for the socket (back-pressure).
+  std::size_t output_high_water = 64 * 1024;
+
+  // --- Deadlines -------------------------------------------------------------------------
+  // The whole request head, from its first byte (slowloris).
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
+  // A keep-alive connection waiting for its next request (Tornado: idle_connection_timeout).
+  std::chrono::milliseconds idle_connection_timeout{std::chrono::seconds(60)};
+  // No body byte for this long ends the request (Tornado: body_timeout).
+  std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
+  // A write that makes no progress for this long closes the connection.
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
+  // A handler running longer is cut off (the connection closes); zero means no limit.
+  std::chrono::milliseconds handler_timeout{0};
+};
+
+class HTTP1ServerConnection final : public HTTPConnection {
+ public:
+  HTTP1ServerConnection(IOStream& stream, const HTTPServerOptions& options, std::string remote_ip);
+  ~HTTP1ServerConnection() override;
+  HTTP1ServerConnection(const HTTP1ServerConnection&) = delete;
+  HTTP1ServerConnection& operator=(const HTTP1ServerConnection&) = delete;
+
+  // Serves requests until the connection closes. Never throws.
+  asio::awaitable<void> serve(HTTPServerConnectionDelegate& delegate);
+
+  // Graceful shutdown: an idle connection closes now; a busy one after its current response.
+  void drain();
+  // Closes now, whatever is in flight.
+  void close();
+  bool idle() const { return phase_ == Phase::idle; }
+
+  // HTTPConnection
+  asio::awaitable<void> write_headers(const ResponseStartLine& start, HTTPHeaders& headers,
+                                      std::string_view body = {}) override;
+  asio::awaitable<void> write(std::string_view chunk) override;
+  asio::awaitable<void> flush() override;
+  asio::awaitable<void> finish() override;
+  bool headers_written() const override { return headers_written_; }
+  bool finished() const override { return response_finished_; }
+  void set_max_body_size(std::uint64_t bytes) override;
+  bool open() const override { return !stream_.closed(); }
+
+ private:
+  enum class Phase { idle, head, body, handler };
+  enum class Next { keep_going, linger, stop };  // after a request: next one, or how to close
+  enum class BodyResult { complete, rejected, closed };
+  struct Exchange;  // per-request state, pooled per thread while the connection idles
+
+  asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
+  asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
+  asio::awaitable<BodyResult> read_body();
+  asio::awaitable<std::error_code> deliver_body(std::string_view piece);
+  asio::awaitable<std::error_code> send_buffered();
+  asio::awaitable<std::error_code> send_with(std::string_view large);
+  asio::awaitable<void> send(std::span<const asio::const_buffer> buffers, std::error_code& ec);
+  asio::awaitable<void> reject(std::error_code why);
+  asio::awaitable<void> close_gracefully();
+  void prepare_request();
+  void apply_xheaders();
+  bool request_wants_keep_alive() const;
+  void begin_response_state();
+  void notify_connection_close();
+  void watch_for_close();
+  void stop_watching();
+  void append_headers(const ResponseStartLine& start, const HTTPHeaders& headers);
+  void acquire_exchange();
+  void release_exchange();
+  void set_phase_deadline(std::chrono::milliseconds timeout);
+
+  IOStream& stream_;
+  const HTTPServerOptions& options_;
+  std::string remote_ip_;
+  std::unique_ptr<Exchange> x_;
+  std::unique_ptr<HTTPMessageDelegate> message_;
+  Phase phase_ = Phase::idle;
+  bool draining_ = false;
+  bool keep_alive_ = true;
+  bool close_notified_ = false;
+  bool body_pending_ = false;  // the request has a body that has not been read
+  int watches_ = 0;            // close watches in flight (see watch_for_close)
+  // Response state.
+  bool headers_written_ = false;
+  bool response_finished_ = false;
+  bool chunked_ = false;
+  bool no_body_ = false;
+  std::int64_t expected_length_ = -1;
+  std::uint64_t written_ = 0;
+  std::chrono::steady_clock::time_point handler_deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  std::uint64_t request_count_ = 0;
+};
+
+}  // namespace cortado

@@ -1,0 +1,660 @@
+#include "cortado/http1connection.hpp"
+
+#include <charconv>
+#include <ctime>
+#include <iterator>
+
+#include <asio/ip/address.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "cortado/gzip.hpp"
+#include "cortado/httputil/status.hpp"
+#include "cortado/log.hpp"
+
+namespace cortado {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Body pieces at least this large go to the socket from the caller's memory, not via a copy.
+constexpr std::size_t kDirectWrite = 16 * 1024;
+// Output buffers that grew beyond this are freed rather than kept for the next response.
+constexpr std::size_t kMaxKeptOutput = 64 * 1024;
+constexpr std::size_t kExchangePoolSize = 256;
+// Lingering close: how much of a client's unread request we swallow, and for how long.
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+HTTP1ParserOptions parser_options(const HTTPServerOptions& o) {
+  return {.max_start_line = o.max_start_line,
+          .max_header_size = o.max_header_size,
+          .max_headers = o.max_headers,
+          .max_body_size = o.max_body_size};
+}
+
+// "Date: <IMF-fixdate>\r\n", formatted at most once a second per thread.
+std::string_view date_header_line() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char line[64];
+  thread_local std::size_t size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    size = std::strftime(line, sizeof line, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    cached_second = now;
+  }
+  return {line, size};
+}
+
+// A malformed request is logged once, at INFO; a flood of them is summarised, not echoed.
+bool may_log_bad_request() {
+  thread_local std::time_t window = 0;
+  thread_local int logged = 0;
+  thread_local int suppressed = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != window) {
+    if (suppressed > 0) log::general().info("{} more malformed requests not logged", suppressed);
+    window = now;
+    logged = suppressed = 0;
+  }
+  if (logged < 10) {
+    ++logged;
+    return true;
+  }
+  ++suppressed;
+  return false;
+}
+
+// Header text must not be able to end the line it is on (response splitting).
+bool safe_field_text(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127) return false;
+    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Does a comma-separated header value list `token` (case-insensitively)?
+bool has_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_ip(std::string_view s) {
+  std::error_code ec;
+  asio::ip::make_address(std::string(s), ec);
+  return !ec;
+}
+
+// Per-thread pool of per-request state: idle connections hold none of it, busy ones reuse
+// warmed-up buffers, so the hot path allocates nothing.
+template <class T>
+std::vector<std::unique_ptr<T>>& exchange_pool() {
+  thread_local std::vector<std::unique_ptr<T>> pool;
+  return pool;
+}
+
+}  // namespace
+
+struct HTTP1ServerConnection::Exchange {
+  explicit Exchange(const HTTPServerOptions& o)
+      : owner(&o), parser(HTTP1Parser::Mode::request, parser_options(o)) {}
+  const HTTPServerOptions* owner;
+  HTTP1Parser parser;
+  HTTPServerRequest request;
+  std::string out;
+  std::unique_ptr<GzipDecompressor> inflater;
+  std::string inflated;
+  std::uint64_t inflated_total = 0;
+};
+
+HTTP1ServerConnection::HTTP1ServerConnection(IOStream& stream, const HTTPServerOptions& options,
+                                             std::string remote_ip)
+    : stream_(stream), options_(options), remote_ip_(std::move(remote_ip)) {}
+
+HTTP1ServerConnection::~HTTP1ServerConnection() { release_exchange(); }
+
+void HTTP1ServerConnection::acquire_exchange() {
+  if (x_) return;
+  auto& pool = exchange_pool<Exchange>();
+  while (!pool.empty()) {
+    auto candidate = std::move(pool.back());
+    pool.pop_back();
+    if (candidate->owner == &options_) {
+      x_ = std::move(candidate);
+      return;
+    }
+  }
+  x_ = std::make_unique<Exchange>(options_);
+}
+
+void HTTP1ServerConnection::release_exchange() {
+  if (!x_) return;
+  auto& pool = exchange_pool<Exchange>();
+  const bool oversized = x_->out.capacity() > kMaxKeptOutput ||
+                         x_->request.body.capacity() > kMaxKeptOutput || x_->inflater;
+  if (pool.size() < kExchangePoolSize && !oversized) {
+    x_->parser.reset();
+    x_->request.reset();
+    x_->out.clear();
+    pool.push_back(std::move(x_));
+  }
+  x_.reset();
+}
+
+void HTTP1ServerConnection::set_phase_deadline(std::chrono::milliseconds timeout) {
+  if (timeout.count() > 0) {
+    stream_.set_timeout(timeout);
+  } else {
+    stream_.set_deadline(Clock::time_point::max());
+  }
+}
+
+asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
+  stream_.set_close_callback([this] { notify_connection_close(); });
+  bool linger = false;
+  try {
+    for (;;) {
+      const Next next = co_await serve_one(delegate);
+      if (next == Next::keep_going) continue;
+      linger = next == Next::linger;
+      break;
+    }
+  } catch (const std::exception& e) {
+    if (!stream_.closed()) {
+      log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
+    }
+  }
+  if (linger && !stream_.closed()) co_await close_gracefully();
+  stream_.close();
+  notify_connection_close();
+  message_.reset();
+  stream_.set_close_callback({});
+  // Callbacks already posted for this connection (its close callback, a cancelled close watch)
+  // run before this returns: they hold `this`.
+  co_await asio::post(stream_.get_executor(), asio::use_awaitable);
+  release_exchange();
+}
+
+void HTTP1ServerConnection::drain() {
+  draining_ = true;
+  if (phase_ == Phase::idle && (!x_ || x_->out.empty())) stream_.close();
+}
+
+void HTTP1ServerConnection::close() { stream_.close(); }
+
+void HTTP1ServerConnection::notify_connection_close() {
+  if (!message_ || close_notified_) return;
+  close_notified_ = true;
+  message_->on_connection_close();
+}
+
+asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
+    HTTPServerConnectionDelegate& delegate) {
+  acquire_exchange();
+  x_->parser.reset();
+  x_->request.reset();
+  phase_ = Phase::idle;
+  auto event = co_await next_event();
+  if (!event) co_return Next::stop;
+  if (event->kind == HTTP1Parser::Event::error) {
+    co_await reject(x_->parser.error());
+    co_return Next::linger;
+  }
+  ++request_count_;
+  prepare_request();
+  begin_response_state();
+  body_pending_ = x_->parser.has_body();
+  message_ = delegate.start_request(*this);
+  close_notified_ = false;
+  phase_ = Phase::handler;
+  handler_deadline_ = options_.handler_timeout.count() > 0 ? Clock::now() + options_.handler_timeout
+                                                           : Clock::time_point::max();
+  stream_.set_deadline(handler_deadline_);
+  co_await message_->headers_received(x_->request);
+  if (stream_.closed()) co_return Next::stop;
+
+  if (body_pending_ && response_finished_) {
+    // The delegate answered without the body (a refusal from prepare()): it was never read,
+    // so the connection cannot carry another request.
+    co_await send_buffered();
+    message_.reset();
+    co_return Next::linger;
+  }
+  const BodyResult body = co_await read_body();
+  if (body != BodyResult::complete) {
+    co_return body == BodyResult::rejected ? Next::linger : Next::stop;
+  }
+
+  phase_ = Phase::handler;
+  stream_.set_deadline(handler_deadline_);
+  watch_for_close();
+  co_await message_->finish();
+  stop_watching();
+  message_.reset();
+  x_->request.finish_time = Clock::now();
+  if (stream_.closed()) co_return Next::stop;
+  if (!response_finished_) {
+    log::app().error("{} {}: the handler returned without finishing its response",
+                     x_->request.method, x_->request.uri);
+    co_return Next::stop;
+  }
+  if (!keep_alive_ || draining_) {
+    co_await send_buffered();
+    co_return Next::linger;
+  }
+  co_return Next::keep_going;
+}
+
+asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_event() {
+  for (;;) {
+    std::size_t used = 0;
+    const auto event = x_->parser.next(stream_.buffered(), used);
+    stream_.consume(used);
+    if (event.kind != HTTP1Parser::Event::need_more) co_return event;
+    // Nothing more to parse: answer what has been answered, then wait for more bytes.
+    if (!x_->out.empty() && co_await send_buffered()) co_return std::nullopt;
+    const bool waiting_for_request = phase_ == Phase::idle;
+    if (waiting_for_request) {
+      if (stream_.buffered().empty()) {
+        if (draining_) co_return std::nullopt;
+        set_phase_deadline(options_.idle_connection_timeout);
+        release_exchange();  // an idle connection keeps no per-request buffers
+        stream_.release_buffer();
+      } else {
+        phase_ = Phase::head;
+        set_phase_deadline(options_.header_timeout);
+      }
+    } else if (phase_ == Phase::body) {
+      set_phase_deadline(options_.body_timeout);
+    }
+    const std::error_code ec = co_await stream_.fill();
+    acquire_exchange();
+    if (ec) co_return std::nullopt;
+    if (phase_ == Phase::idle) {
+      phase_ = Phase::head;
+      set_phase_deadline(options_.header_timeout);
+    }
+  }
+}
+
+asio::awaitable<HTTP1ServerConnection::BodyResult> HTTP1ServerConnection::read_body() {
+  HTTPServerRequest& request = x_->request;
+  if (body_pending_ && request.version == "HTTP/1.1" &&
+      iequals(request.headers.get("Expect"), "100-continue")) {
+    // Only now that the body will be read (RFC 9110 10.1.1).
+    x_->out += "HTTP/1.1 100 Continue\r\n\r\n";
+    if (co_await send_buffered()) co_return BodyResult::closed;
+  }
+  phase_ = Phase::body;
+  for (;;) {
+    const auto event = co_await next_event();
+    if (!event) co_return BodyResult::closed;
+    switch (event->kind) {
+      case HTTP1Parser::Event::body: {
+        const std::error_code ec = co_await deliver_body(event->data);
+        if (ec) {
+          co_await reject(ec);
+          co_return BodyResult::rejected;
+        }
+        break;
+      }
+      case HTTP1Parser::Event::message_end:
+        body_pending_ = false;
+        if (x_->inflater && !x_->inflater->finished()) {
+          co_await reject(make_error_code(http_errc::bad_content_encoding));
+          co_return BodyResult::rejected;
+        }
+        co_return BodyResult::complete;
+      case HTTP1Parser::Event::error:
+        co_await reject(x_->parser.error());
+        co_return BodyResult::rejected;
+      default:
+        co_await reject(make_error_code(http_errc::bad_chunk));
+        co_return BodyResult::rejected;
+    }
+  }
+}
+
+asio::awaitable<std::error_code> HTTP1ServerConnection::deliver_body(std::string_view piece) {
+  if (!x_->inflater) {
+    co_await message_->data_received(piece);
+    co_return std::error_code{};
+  }
+  // Inflated bytes count against the body limit, so a small bomb cannot become a large body.
+  const std::uint64_t limit = x_->parser.options().max_body_size;
+  x_->inflated.clear();
+  try {
+    x_->inflater->decompress(piece, x_->inflated, limit - x_->inflated_total + 1);
+  } catch (const GzipError&) {
+    co_return x_->inflated.size() > limit - x_->inflated_total
+        ? make_error_code(http_errc::body_too_large)
+        : make_error_code(http_errc::bad_content_encoding);
+  }
+  x_->inflated_total += x_->inflated.size();
+  if (x_->inflated_total > limit) co_return make_error_code(http_errc::body_too_large);
+  if (!x_->inflated.empty()) co_await message_->data_received(x_->inflated);
+  co_return std::error_code{};
+}
+
+void HTTP1ServerConnection::prepare_request() {
+  const StartLine& line = x_->parser.start_line();
+  HTTPServerRequest& r = x_->request;
+  r.method.assign(line.method);
+  r.uri.assign(line.target);
+  r.version = line.version_minor == 1 ? "HTTP/1.1" : "HTTP/1.0";
+  std::swap(r.headers, x_->parser.headers());
+  r.parse_target();
+  r.remote_ip = remote_ip_;
+  r.protocol = !options_.protocol.empty() ? options_.protocol : stream_.is_tls() ? "https" : "http";
+  r.connection = this;
+  r.start_time = Clock::now();
+  if (options_.xheaders) apply_xheaders();
+  x_->inflater.reset();
+  x_->inflated_total = 0;
+  if (options_.decompress_request && iequals(trim(r.headers.get("Content-Encoding")), "gzip")) {
+    // The handler sees the inflated body, as Tornado's decompress_request does.
+    r.headers.add("X-Consumed-Content-Encoding", "gzip");
+    r.headers.remove("Content-Encoding");
+    x_->inflater = std::make_unique<GzipDecompressor>();
+  }
+}
+
+// Behind a proxy, the client is the last X-Forwarded-For hop that is not a trusted proxy.
+void HTTP1ServerConnection::apply_xheaders() {
+  HTTPServerRequest& r = x_->request;
+  std::string_view ip = r.remote_ip;
+  std::string_view forwarded = r.headers.get("X-Forwarded-For");
+  while (!forwarded.empty()) {
+    const auto comma = forwarded.rfind(',');
+    const auto hop = trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
+    ip = hop;
+    bool trusted = false;
+    for (const auto& t : options_.trusted_downstream) trusted = trusted || t == hop;
+    if (!trusted || comma == std::string_view::npos) break;
+    forwarded = forwarded.substr(0, comma);
+  }
+  if (r.headers.contains("X-Real-Ip")) ip = trim(r.headers.get("X-Real-Ip"));
+  if (is_ip(ip)) r.remote_ip.assign(ip);
+  std::string_view proto = r.headers.get("X-Scheme", r.headers.get("X-Forwarded-Proto"));
+  if (const auto comma = proto.rfind(','); comma != std::string_view::npos) {
+    proto = proto.substr(comma + 1);
+  }
+  proto = trim(proto);
+  if (iequals(proto, "http") || iequals(proto, "https")) {
+    r.protocol = iequals(proto, "https") ? "https" : "http";
+  }
+}
+
+bool HTTP1ServerConnection::request_wants_keep_alive() const {
+  const HTTPServerRequest& r = x_->request;
+  const std::string_view connection = r.headers.get("Connection");
+  if (has_token(connection, "close")) return false;
+  if (r.version == "HTTP/1.1") return true;
+  return has_token(connection, "keep-alive");
+}
+
+void HTTP1ServerConnection::begin_response_state() {
+  headers_written_ = false;
+  response_finished_ = false;
+  chunked_ = false;
+  no_body_ = false;
+  expected_length_ = -1;
+  written_ = 0;
+  keep_alive_ = true;
+}
+
+void HTTP1ServerConnection::set_max_body_size(std::uint64_t bytes) {
+  if (x_) x_->parser.set_max_body_size(bytes);
+}
+
+// While a handler waits (a long poll, a slow upstream), notice a client that hangs up. Armed
+// through a post so that handlers which finish without suspending never pay for it.
+void HTTP1ServerConnection::watch_for_close() {
+  if (stream_.is_tls() || !stream_.buffered().empty()) return;
+  asio::post(stream_.get_executor(), [this, request = request_count_] {
+    if (phase_ != Phase::handler || request != request_count_ || watches_ > 0) return;
+    if (stream_.closed()) return;
+    ++watches_;
+    stream_.socket().async_wait(asio::ip::tcp::socket::wait_read, [this](std::error_code ec) {
+      --watches_;
+      if (ec || phase_ != Phase::handler || stream_.closed()) return;
+      char byte;
+      std::error_code peek_ec;
+      const std::size_t n = stream_.socket().receive(
+          asio::buffer(&byte, 1), asio::ip::tcp::socket::message_peek, peek_ec);
+      if (!peek_ec && n == 0) {
+        stream_.close(asio::error::eof);
+      } else if (peek_ec && peek_ec != asio::error::would_block) {
+        stream_.close(peek_ec);
+      }
+      // Otherwise the client sent its next request early; it is read after this response.
+    });
+  });
+}
+
+void HTTP1ServerConnection::stop_watching() {
+  if (watches_ > 0 && !stream_.closed()) {
+    std::error_code ignored;
+    stream_.socket().cancel(ignored);  // nothing else is pending between two requests
+  }
+}
+
+asio::awaitable<void> HTTP1ServerConnection::reject(std::error_code why) {
+  const int status = status_for(why);
+  if (may_log_bad_request()) {
+    log::general().info("{} {} from {}: {}", status, reason_phrase(status), remote_ip_,
+                        why.message());
+  }
+  keep_alive_ = false;
+  if (headers_written_ || stream_.closed()) co_return;
+  std::string& out = x_->out;
+  const std::string body = fmt::format("{} {}: {}\n", status, reason_phrase(status), why.message());
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, reason_phrase(status));
+  out += date_header_line();
+  if (!options_.server_header.empty()) fmt::format_to(std::back_inserter(out), "Server: {}\r\n", options_.server_header);
+  fmt::format_to(std::back_inserter(out),
+                 "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n"
+                 "Connection: close\r\n\r\n{}",
+                 body.size(), body);
+  headers_written_ = response_finished_ = true;
+  co_await send_buffered();
+}
+
+// Closing with unread request bytes makes the kernel send a reset, which can destroy the
+// response before the client reads it: half-close, then swallow what the client still sends.
+asio::awaitable<void> HTTP1ServerConnection::close_gracefully() {
+  std::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec || stream_.is_tls()) co_return;
+  stream_.set_timeout(kLingerTime);
+  std::size_t swallowed = 0;
+  while (swallowed < kLingerBytes) {
+    const auto pending = stream_.buffered().size();
+    stream_.consume(pending);
+    swallowed += pending;
+    if (co_await stream_.fill()) break;
+  }
+}
+
+void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
+                                           const HTTPHeaders& headers) {
+  std::string& out = x_->out;
+  const std::string_view reason = start.reason.empty() ? reason_phrase(start.code) : start.reason;
+  out += "HTTP/1.1 ";
+  char code[4];
+  std::to_chars(code, code + 4, start.code);
+  out.append(code, 3);
+  out += ' ';
+  out += reason;
+  out += "\r\n";
+  headers.for_each([&](const HTTPHeaders::Field& f) {
+    out += f.name;
+    out += ": ";
+    out += f.value;
+    out += "\r\n";
+  });
+  if (!headers.contains("Date")) out += date_header_line();
+  if (!options_.server_header.empty() && !headers.contains("Server")) {
+    out += "Server: ";
+    out += options_.server_header;
+    out += "\r\n";
+  }
+  const bool http11 = x_->request.version == "HTTP/1.1";
+  if (!headers.contains("Connection")) {
+    if (http11 && !keep_alive_) out += "Connection: close\r\n";
+    if (!http11 && keep_alive_) out += "Connection: keep-alive\r\n";
+  }
+  if (chunked_) out += "Transfer-Encoding: chunked\r\n";
+  out += "\r\n";
+}
+
+namespace {
+
+void check_response_head(const ResponseStartLine& start, const HTTPHeaders& headers) {
+  if (start.code < 100 || start.code > 999) {
+    throw HTTPOutputError(fmt::format("invalid status code {}", start.code));
+  }
+  if (!safe_field_text(start.reason)) throw HTTPOutputError("CR or LF in the reason phrase");
+  headers.for_each([](const HTTPHeaders::Field& f) {
+    if (!is_token(f.name)) throw HTTPOutputError(fmt::format("invalid header name {:?}", f.name));
+    if (!safe_field_text(f.value)) {
+      throw HTTPOutputError(fmt::format("CR, LF or NUL in the value of header {}", f.name));
+    }
+  });
+  if (headers.contains("Transfer-Encoding")) {
+    throw HTTPOutputError("Transfer-Encoding is the connection's to set");
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLine& start,
+                                                           HTTPHeaders& headers,
+                                                           std::string_view body) {
+  if (headers_written_) throw HTTPOutputError("write_headers called twice");
+  if (stream_.closed()) throw StreamClosedError(stream_.error());
+  check_response_head(start, headers);
+  const HTTPServerRequest& r = x_->request;
+  no_body_ = r.method == "HEAD" || start.code < 200 || start.code == 204 || start.code == 304;
+  expected_length_ = -1;
+  if (headers.contains("Content-Length")) {
+    const std::string_view cl = headers.get("Content-Length");
+    std::int64_t n = -1;
+    const auto [end, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), n);
+    if (ec != std::errc() || end != cl.data() + cl.size() || n < 0) {
+      throw HTTPOutputError(fmt::format("invalid Content-Length {:?}", cl));
+    }
+    expected_length_ = n;
+  }
+  keep_alive_ = !options_.no_keep_alive && !draining_ && !body_pending_ &&
+                request_wants_keep_alive() && !has_token(headers.get("Connection"), "close");
+  chunked_ = !no_body_ && expected_length_ < 0 && r.version == "HTTP/1.1";
+  if (!no_body_ && expected_length_ < 0 && !chunked_) keep_alive_ = false;  // close-delimited
+  append_headers(start, headers);
+  headers_written_ = true;
+  if (!body.empty()) co_await write(body);
+}
+
+asio::awaitable<void> HTTP1ServerConnection::write(std::string_view chunk) {
+  if (!headers_written_) throw HTTPOutputError("write before write_headers");
+  if (response_finished_) throw HTTPOutputError("write after finish");
+  if (stream_.closed()) throw StreamClosedError(stream_.error());
+  if (no_body_) {
+    if (chunk.empty() || x_->request.method == "HEAD") co_return;  // HEAD: framing only
+    throw HTTPOutputError("this response cannot have a body");
+  }
+  if (expected_length_ >= 0 &&
+      written_ + chunk.size() > static_cast<std::uint64_t>(expected_length_)) {
+    keep_alive_ = false;
+    stream_.close();
+    throw HTTPOutputError("tried to write more data than Content-Length");
+  }
+  written_ += chunk.size();
+  if (chunk.empty()) co_return;  // an empty chunk would end a chunked body
+  std::string& out = x_->out;
+  if (chunked_) fmt::format_to(std::back_inserter(out), "{:x}\r\n", chunk.size());
+  if (chunk.size() >= kDirectWrite) {
+    if (const auto ec = co_await send_with(chunk)) throw StreamClosedError(ec);
+    if (chunked_) out += "\r\n";
+    co_return;
+  }
+  out += chunk;
+  if (chunked_) out += "\r\n";
+  if (out.size() >= options_.output_high_water) {
+    if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
+  }
+}
+
+asio::awaitable<void> HTTP1ServerConnection::flush() {
+  if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
+}
+
+asio::awaitable<void> HTTP1ServerConnection::finish() {
+  if (!headers_written_) throw HTTPOutputError("finish before write_headers");
+  if (response_finished_) throw HTTPOutputError("finish called twice");
+  response_finished_ = true;
+  if (chunked_) x_->out += "0\r\n\r\n";
+  if (!no_body_ && expected_length_ >= 0 &&
+      written_ < static_cast<std::uint64_t>(expected_length_)) {
+    keep_alive_ = false;
+    stream_.close();
+    throw HTTPOutputError(fmt::format("tried to write {} bytes less than Content-Length",
+                                      static_cast<std::uint64_t>(expected_length_) - written_));
+  }
+  // With a pipelined request already waiting, its response joins this one in a single write.
+  if (stream_.buffered().empty()) {
+    if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
+  }
+}
+
+asio::awaitable<std::error_code> HTTP1ServerConnection::send_buffered() {
+  std::error_code ec;
+  if (!x_ || x_->out.empty()) co_return ec;
+  const asio::const_buffer one(x_->out.data(), x_->out.size());
+  co_await send(std::span<const asio::const_buffer>(&one, 1), ec);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> HTTP1ServerConnection::send_with(std::string_view large) {
+  const asio::const_buffer parts[2] = {asio::buffer(x_->out), asio::buffer(large)};
+  std::error_code ec;
+  co_await send(parts, ec);
+  co_return ec;
+}
+
+asio::awaitable<void> HTTP1ServerConnection::send(std::span<const asio::const_buffer> buffers,
+                                                  std::error_code& ec) {
+  const auto phase_deadline = stream_.deadline();
+  stream_.set_timeout(options_.write_timeout);
+  co_await stream_.write(buffers, ec);
+  stream_.set_deadline(phase_deadline);
+  x_->out.clear();
+  if (x_->out.capacity() > kMaxKeptOutput) x_->out.shrink_to_fit();
+}
+
+}  // namespace cortado

@@ -1,0 +1,144 @@
+#include "cortado/httpserver.hpp"
+
+#include <atomic>
+#include <charconv>
+#include <unordered_set>
+
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "cortado/log.hpp"
+
+namespace cortado {
+
+// The connections of one worker; only that worker's thread touches it.
+struct HTTPServer::Registry {
+  std::unordered_set<HTTP1ServerConnection*> connections;
+  std::atomic<std::size_t> count{0};
+  bool draining = false;
+  std::function<void()> on_empty;
+
+  void remove(HTTP1ServerConnection* c) {
+    connections.erase(c);
+    count.store(connections.size(), std::memory_order_relaxed);
+    if (draining && connections.empty() && on_empty) std::exchange(on_empty, {})();
+  }
+};
+
+// Adapts a plain coroutine function: the body is gathered, then the function runs.
+struct HTTPServer::CallbackDelegate final : HTTPServerConnectionDelegate {
+  struct Message final : HTTPMessageDelegate {
+    explicit Message(RequestCallback& cb) : callback(cb) {}
+    asio::awaitable<void> headers_received(HTTPServerRequest& r) override {
+      request = &r;
+      co_return;
+    }
+    asio::awaitable<void> data_received(std::string_view chunk) override {
+      request->body.append(chunk);
+      co_return;
+    }
+    asio::awaitable<void> finish() override { co_await callback(*request); }
+    void on_connection_close() override {}
+    RequestCallback& callback;
+    HTTPServerRequest* request = nullptr;
+  };
+  explicit CallbackDelegate(RequestCallback cb) : callback(std::move(cb)) {}
+  std::unique_ptr<HTTPMessageDelegate> start_request(HTTPConnection&) override {
+    return std::make_unique<Message>(callback);
+  }
+  RequestCallback callback;
+};
+
+HTTPServer::HTTPServer(asio::any_io_executor executor, HTTPServerConnectionDelegate& delegate,
+                       HTTPServerOptions options, int threads)
+    : TCPServer(std::move(executor), threads), delegate_(delegate), options_(std::move(options)) {
+  for (std::size_t i = 0; i < worker_count(); ++i) registries_.push_back(std::make_unique<Registry>());
+  set_stream_options({.max_buffer_size = options_.max_buffer_size});
+}
+
+HTTPServer::HTTPServer(asio::any_io_executor executor, RequestCallback callback,
+                       HTTPServerOptions options, int threads)
+    : TCPServer(std::move(executor), threads),
+      callback_delegate_(std::make_unique<CallbackDelegate>(std::move(callback))),
+      delegate_(*callback_delegate_),
+      options_(std::move(options)) {
+  for (std::size_t i = 0; i < worker_count(); ++i) registries_.push_back(std::make_unique<Registry>());
+  set_stream_options({.max_buffer_size = options_.max_buffer_size});
+}
+
+HTTPServer::~HTTPServer() = default;
+
+std::size_t HTTPServer::connection_count() const {
+  std::size_t n = 0;
+  for (const auto& r : registries_) n += r->count.load(std::memory_order_relaxed);
+  return n;
+}
+
+asio::awaitable<void> HTTPServer::handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
+                                                std::size_t worker) {
+  Registry& registry = *registries_[worker];
+  HTTP1ServerConnection connection(stream, options_, remote.address().to_string());
+  if (registry.draining) co_return;
+  registry.connections.insert(&connection);
+  registry.count.store(registry.connections.size(), std::memory_order_relaxed);
+  co_await connection.serve(delegate_);
+  registry.remove(&connection);
+}
+
+void HTTPServer::drain_worker(std::size_t worker, std::function<void()> on_empty) {
+  Registry& registry = *registries_[worker];
+  registry.draining = true;
+  registry.on_empty = std::move(on_empty);
+  // drain() may close a connection, whose coroutine then unregisters itself later.
+  for (auto* c : std::vector(registry.connections.begin(), registry.connections.end())) c->drain();
+  if (registry.connections.empty() && registry.on_empty) std::exchange(registry.on_empty, {})();
+}
+
+void HTTPServer::close_worker(std::size_t worker) {
+  for (auto* c : registries_[worker]->connections) c->close();
+}
+
+asio::awaitable<void> HTTPServer::close_all_connections(std::chrono::milliseconds grace) {
+  stop();
+  auto executor = co_await asio::this_coro::executor;
+  struct Waiter {
+    explicit Waiter(asio::any_io_executor ex) : timer(ex), executor(ex) {}
+    asio::steady_timer timer;
+    asio::any_io_executor executor;
+    std::atomic<std::size_t> pending{0};
+  };
+  auto waiter = std::make_shared<Waiter>(executor);
+  waiter->pending = worker_count();
+  for (std::size_t i = 0; i < worker_count(); ++i) {
+    asio::post(worker_executor(i), [this, i, waiter] {
+      drain_worker(i, [waiter] {
+        if (--waiter->pending == 0) asio::post(waiter->executor, [waiter] { waiter->timer.cancel(); });
+      });
+    });
+  }
+  std::error_code ec;
+  waiter->timer.expires_after(grace);
+  co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (waiter->pending == 0) co_return;
+  log::general().warning("closing {} connections still busy after the shutdown grace period",
+                         connection_count());
+  for (std::size_t i = 0; i < worker_count(); ++i) {
+    asio::post(worker_executor(i), [this, i] { close_worker(i); });
+  }
+  waiter->timer.expires_after(std::chrono::seconds(5));
+  co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> respond(HTTPServerRequest& request, int code, std::string_view body,
+                              HTTPHeaders headers) {
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof length, body.size()).ptr;
+  headers.set("Content-Length", std::string_view(length, static_cast<std::size_t>(end - length)));
+  if (!headers.contains("Content-Type")) headers.set("Content-Type", "text/plain; charset=utf-8");
+  co_await request.connection->write_headers({code, {}}, headers, body);
+  co_await request.connection->finish();
+}
+
+}  // namespace cortado

@@ -1,0 +1,347 @@
+#include "cortado/tcpserver.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "cortado/ioloop.hpp"
+#include "cortado/log.hpp"
+
+namespace cortado {
+namespace {
+
+using asio::ip::tcp;
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+int bind_one(const sockaddr* addr, socklen_t len, int family, int backlog, bool reuse_port) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("socket");
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  // Keep IPv6 sockets to IPv6, as Tornado does: the IPv4 address gets its own socket.
+  if (family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd, addr, len) != 0 || ::listen(fd, backlog) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    throw_errno("bind/listen");
+  }
+  return fd;
+}
+
+std::uint16_t bound_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+bool is_descriptor_exhaustion(const std::error_code& ec) {
+  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+}
+
+int g_task_id = -1;
+volatile std::sig_atomic_t g_forward_signal = 0;
+extern "C" void remember_signal(int signo) { g_forward_signal = signo; }
+
+}  // namespace
+
+std::vector<int> bind_sockets(std::uint16_t port, std::string_view address, int backlog,
+                              bool reuse_port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+  const std::string host(address);
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    throw std::runtime_error("bind_sockets: cannot resolve '" + host + "': " + gai_strerror(rc));
+  }
+  std::vector<int> fds;
+  std::vector<std::string> seen;
+  try {
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+      const std::string key(reinterpret_cast<const char*>(ai->ai_addr), ai->ai_addrlen);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(key);
+      // With port 0, every address shares the port the first bind picked.
+      if (port == 0 && !fds.empty()) {
+        const std::uint16_t chosen = htons(bound_port(fds.front()));
+        if (ai->ai_family == AF_INET6) {
+          reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_port = chosen;
+        } else {
+          reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_port = chosen;
+        }
+      }
+      fds.push_back(bind_one(ai->ai_addr, ai->ai_addrlen, ai->ai_family, backlog, reuse_port));
+    }
+  } catch (...) {
+    ::freeaddrinfo(found);
+    for (int fd : fds) ::close(fd);
+    throw;
+  }
+  ::freeaddrinfo(found);
+  return fds;
+}
+
+int task_id() { return g_task_id; }
+
+int fork_processes(int num_processes, int max_restarts) {
+  if (num_processes <= 0) num_processes = static_cast<int>(std::thread::hardware_concurrency());
+  if (num_processes <= 0) num_processes = 1;
+  log::general().info("starting {} processes", num_processes);
+  std::map<pid_t, int> children;
+  auto start_child = [&](int id) -> bool {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw_errno("fork");
+    if (pid == 0) {
+      g_task_id = id;
+      return true;
+    }
+    children[pid] = id;
+    return false;
+  };
+  for (int i = 0; i < num_processes; ++i) {
+    if (start_child(i)) return i;
+  }
+  std::signal(SIGINT, remember_signal);
+  std::signal(SIGTERM, remember_signal);
+  int restarts = 0;
+  bool stopping = false;
+  while (!children.empty()) {
+    int status = 0;
+    const pid_t pid = ::wait(&status);
+    if (pid < 0) {
+      if (errno != EINTR) throw_errno("wait");
+      if (g_forward_signal && !stopping) {
+        stopping = true;
+        for (const auto& [child, id] : children) ::kill(child, g_forward_signal);
+      }
+      continue;
+    }
+    const auto it = children.find(pid);
+    if (it == children.end()) continue;
+    const int id = it->second;
+    children.erase(it);
+    const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (clean || stopping) continue;
+    log::general().warning("child {} (pid {}) exited with status {}", id, pid, status);
+    if (++restarts > max_restarts) throw std::runtime_error("too many child restarts, giving up");
+    if (start_child(id)) return id;
+  }
+  std::exit(0);
+}
+
+std::shared_ptr<asio::ssl::context> make_server_ssl_context(const std::string& certfile,
+                                                            const std::string& keyfile) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+  context->use_certificate_chain_file(certfile);
+  context->use_private_key_file(keyfile, asio::ssl::context::pem);
+  return context;
+}
+
+struct TCPServer::Worker {
+  explicit Worker(asio::any_io_executor ex) : executor(std::move(ex)) {}
+  // Extra workers own their loop and thread; worker 0 runs on the embedder's executor.
+  std::unique_ptr<IOLoop> loop;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  asio::any_io_executor executor;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::size_t index = 0;
+};
+
+TCPServer::TCPServer(asio::any_io_executor executor, int threads) {
+  workers_.push_back(std::make_unique<Worker>(std::move(executor)));
+  for (int i = 1; i < threads; ++i) {
+    auto loop = std::make_unique<IOLoop>();
+    auto worker = std::make_unique<Worker>(loop->executor());
+    worker->work.emplace(loop->context().get_executor());
+    worker->loop = std::move(loop);
+    worker->index = workers_.size();
+    workers_.push_back(std::move(worker));
+  }
+  start_threads();
+}
+
+TCPServer::~TCPServer() {
+  stop();
+  for (auto& w : workers_) {
+    if (!w->loop) continue;
+    w->work.reset();
+    w->loop->stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+  for (int fd : pending_fds_) ::close(fd);
+}
+
+void TCPServer::start_threads() {
+  for (auto& w : workers_) {
+    if (w->loop && !w->thread.joinable()) {
+      w->thread = std::thread([loop = w->loop.get()] { loop->run(); });
+    }
+  }
+}
+
+asio::any_io_executor TCPServer::worker_executor(std::size_t worker) const {
+  return workers_.at(worker)->executor;
+}
+
+void TCPServer::listen(std::uint16_t port, std::string_view address, int backlog) {
+  bind(port, address, backlog, workers_.size() > 1);
+  start(1);
+}
+
+void TCPServer::bind(std::uint16_t port, std::string_view address, int backlog, bool reuse_port) {
+  // One listener per worker thread, all on the same port(s), for the kernel to balance.
+  auto fds = bind_sockets(port, address, backlog, reuse_port || workers_.size() > 1);
+  if (port == 0 && !fds.empty()) port = bound_port(fds.front());
+  pending_fds_.insert(pending_fds_.end(), fds.begin(), fds.end());
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    auto more = bind_sockets(port, address, backlog, true);
+    pending_fds_.insert(pending_fds_.end(), more.begin(), more.end());
+  }
+}
+
+void TCPServer::start(int num_processes, int max_restarts) {
+  if (num_processes != 1) {
+    if (workers_.size() > 1) throw std::logic_error("TCPServer: choose threads or processes, not both");
+    auto& context = asio::query(workers_.front()->executor, asio::execution::context);
+    context.notify_fork(asio::execution_context::fork_prepare);
+    fork_processes(num_processes, max_restarts);
+    context.notify_fork(asio::execution_context::fork_child);
+  }
+  add_sockets(std::exchange(pending_fds_, {}));
+}
+
+void TCPServer::add_sockets(const std::vector<int>& fds) {
+  const std::size_t per_worker = std::max<std::size_t>(1, fds.size() / workers_.size());
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    const std::size_t w = std::min(i / per_worker, workers_.size() - 1);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&ss), &len);
+    const tcp protocol = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+    tcp::acceptor acceptor(workers_[w]->executor, protocol, fds[i]);
+    accept_on(w, std::move(acceptor));
+  }
+}
+
+void TCPServer::add_acceptor(tcp::acceptor acceptor) { accept_on(0, std::move(acceptor)); }
+
+void TCPServer::accept_on(std::size_t index, tcp::acceptor acceptor) {
+  Worker* worker = workers_[index].get();
+  acceptor.non_blocking(true);
+  worker->acceptors.push_back(std::make_unique<tcp::acceptor>(std::move(acceptor)));
+  asio::co_spawn(worker->executor, accept_loop(this, worker, worker->acceptors.back().get()),
+                 asio::detached);
+}
+
+void TCPServer::stop() {
+  for (auto& w : workers_) {
+    // Each acceptor is closed on its own thread.
+    asio::dispatch(w->executor, [worker = w.get()] {
+      for (auto& a : worker->acceptors) {
+        std::error_code ignored;
+        a->close(ignored);
+      }
+    });
+  }
+}
+
+std::vector<tcp::endpoint> TCPServer::local_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& w : workers_) {
+    for (const auto& a : w->acceptors) {
+      std::error_code ec;
+      auto ep = a->local_endpoint(ec);
+      if (!ec) out.push_back(ep);
+    }
+  }
+  for (int fd : pending_fds_) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    tcp::endpoint ep;
+    std::memcpy(ep.data(), &ss, std::min<std::size_t>(len, ep.capacity()));
+    out.push_back(ep);
+  }
+  return out;
+}
+
+void TCPServer::set_ssl_context(std::shared_ptr<asio::ssl::context> context) {
+  ssl_context_ = std::move(context);
+}
+
+asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
+                                             tcp::acceptor* acceptor) {
+  auto backoff = std::chrono::milliseconds(10);
+  for (;;) {
+    std::error_code ec;
+    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      if (is_descriptor_exhaustion(ec)) {
+        // Out of descriptors: retrying at once would spin. Wait for connections to close.
+        if (backoff == std::chrono::milliseconds(10)) {
+          log::general().error("accept: {}; backing off until descriptors free up", ec.message());
+        }
+        co_await sleep(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+      }
+      continue;
+    }
+    backoff = std::chrono::milliseconds(10);
+    asio::co_spawn(worker->executor, serve_connection(server, worker, std::move(socket)),
+                   asio::detached);
+  }
+}
+
+asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* worker,
+                                                  tcp::socket socket) {
+  std::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  socket.set_option(tcp::no_delay(true), ec);
+  IOStream stream(std::move(socket), server->stream_options_);
+  try {
+    if (server->ssl_context_) {
+      stream.set_timeout(std::chrono::seconds(30));
+      co_await stream.start_tls(true, *server->ssl_context_);
+      stream.set_timeout({});
+    }
+    co_await server->handle_stream(stream, remote, worker->index);
+  } catch (const std::exception& e) {
+    log::general().debug("connection from {} ended: {}", remote.address().to_string(), e.what());
+  }
+}
+
+}  // namespace cortado
