@@ -1,0 +1,393 @@
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "cortado/gzip.hpp"
+#include "cortado/log.hpp"
+#include "harness.hpp"
+
+using namespace std::chrono_literals;
+using cortado::HTTPHeaders;
+using cortado::HTTPServerOptions;
+using cortado::HTTPServerRequest;
+using cortado::test::RawClient;
+using cortado::test::request_bytes;
+using cortado::test::ServerThread;
+
+namespace {
+
+std::string query_value(std::string_view query, std::string_view key) {
+  const auto pos = query.find(std::string(key) + "=");
+  if (pos == std::string_view::npos) return {};
+  auto rest = query.substr(pos + key.size() + 1);
+  return std::string(rest.substr(0, rest.find('&')));
+}
+
+// The routes the tests talk to.
+asio::awaitable<void> routes(HTTPServerRequest& request) {
+  auto& conn = *request.connection;
+  HTTPHeaders headers;
+  if (request.path == "/echo") {
+    headers.set("Content-Type", request.headers.get("Content-Type", "application/octet-stream"));
+    co_await cortado::respond(request, 200, request.body, std::move(headers));
+  } else if (request.path == "/chunked") {
+    co_await conn.write_headers({200, {}}, headers);
+    for (const char* piece : {"one,", "two,", "three"}) {
+      co_await conn.write(piece);
+      co_await conn.flush();
+    }
+    co_await conn.finish();
+  } else if (request.path == "/slow") {
+    co_await cortado::sleep(std::chrono::milliseconds(std::stoi(query_value(request.query, "ms"))));
+    co_await cortado::respond(request, 200, "slow done", std::move(headers));
+  } else if (request.path == "/over") {
+    headers.set("Content-Length", "5");
+    co_await conn.write_headers({200, {}}, headers);
+    co_await conn.write("0123456789");
+  } else if (request.path == "/under") {
+    headers.set("Content-Length", "10");
+    co_await conn.write_headers({200, {}}, headers);
+    co_await conn.write("01234");
+    co_await conn.finish();
+  } else if (request.path == "/nocontent") {
+    co_await conn.write_headers({204, {}}, headers);
+    co_await conn.finish();
+  } else if (request.path == "/inject") {
+    headers.set("X-Evil", "a\r\nSet-Cookie: pwned=1");
+    co_await cortado::respond(request, 200, "never", std::move(headers));
+  } else if (request.path == "/ip") {
+    co_await cortado::respond(request, 200, request.remote_ip + " " + request.protocol,
+                              std::move(headers));
+  } else {
+    co_await cortado::respond(request, 200, "Hello, World!", std::move(headers));
+  }
+}
+
+// Keeps expected error logs out of the test output, and counts them.
+struct QuietLogs {
+  QuietLogs() {
+    previous = cortado::log::set_sink([this](const cortado::log::Record&) { ++records; });
+  }
+  ~QuietLogs() { cortado::log::set_sink(previous); }
+  cortado::log::Sink previous;
+  std::atomic<int> records{0};
+};
+
+}  // namespace
+
+TEST_CASE("a GET gets a complete response with Date, Server and Content-Length") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  c.send(request_bytes("GET", "/"));
+  auto r = c.read_response();
+  CHECK(r.version == "HTTP/1.1");
+  CHECK(r.code == 200);
+  CHECK(r.reason == "OK");
+  CHECK(r.body == "Hello, World!");
+  CHECK(r.headers.get("Content-Length") == "13");
+  CHECK(r.headers.get("Server") == "cortado");
+  CHECK(r.headers.get("Date").size() == 29);
+}
+
+TEST_CASE("keep-alive follows Tornado's rules") {
+  ServerThread s(routes);
+  SUBCASE("HTTP/1.1 stays open by default") {
+    RawClient c(s.port());
+    for (int i = 0; i < 3; ++i) {
+      c.send(request_bytes("GET", "/"));
+      CHECK(c.read_response().code == 200);
+    }
+  }
+  SUBCASE("HTTP/1.1 with Connection: close closes after the response") {
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/", "Connection: close\r\n"));
+    auto r = c.read_response();
+    CHECK(r.headers.get("Connection") == "close");
+    CHECK(c.closed_by_peer());
+  }
+  SUBCASE("HTTP/1.0 closes unless it asks for keep-alive") {
+    RawClient c(s.port());
+    c.send("GET / HTTP/1.0\r\n\r\n");
+    CHECK(c.read_response().body == "Hello, World!");
+    CHECK(c.closed_by_peer());
+    RawClient k(s.port());
+    k.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    auto r = k.read_response();
+    CHECK(r.headers.get("Connection") == "keep-alive");
+    k.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    CHECK(k.read_response().code == 200);
+  }
+  SUBCASE("HTTP/1.0 without Content-Length is close-delimited") {
+    RawClient c(s.port());
+    c.send("GET /chunked HTTP/1.0\r\n\r\n");
+    auto r = c.read_response();
+    CHECK_FALSE(r.chunked);
+    CHECK(r.body == "one,two,three");
+  }
+}
+
+TEST_CASE("no_keep_alive closes every connection after one response") {
+  ServerThread s(routes, {.no_keep_alive = true});
+  RawClient c(s.port());
+  c.send(request_bytes("GET", "/"));
+  CHECK(c.read_response().headers.get("Connection") == "close");
+  CHECK(c.closed_by_peer());
+}
+
+TEST_CASE("20 pipelined requests in one write are answered in order") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  std::string batch;
+  for (int i = 0; i < 20; ++i) {
+    batch += request_bytes("POST", "/echo", "", fmt::format("request {}", i));
+  }
+  c.send(batch);
+  for (int i = 0; i < 20; ++i) CHECK(c.read_response().body == fmt::format("request {}", i));
+}
+
+TEST_CASE("a request delivered one byte at a time is parsed") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  const std::string bytes = request_bytes("POST", "/echo", "X-A: b\r\n", "payload");
+  for (char ch : bytes) c.send(std::string_view(&ch, 1));
+  CHECK(c.read_response().body == "payload");
+}
+
+TEST_CASE("Expect: 100-continue gets 100 before the body is sent") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto interim = c.read_response();
+  CHECK(interim.code == 100);
+  c.send("hello");
+  CHECK(c.read_response().body == "hello");
+}
+
+TEST_CASE("chunked bodies both ways") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+  CHECK(c.read_response().body == "hello world");
+  c.send(request_bytes("GET", "/chunked"));
+  auto r = c.read_response();
+  CHECK(r.chunked);
+  CHECK(r.body == "one,two,three");
+}
+
+TEST_CASE("an 8 MiB body makes the round trip intact") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  std::string body(8u << 20, '\0');
+  std::mt19937 rng(42);
+  for (auto& ch : body) ch = static_cast<char>(rng());
+  c.send(request_bytes("POST", "/echo", "Content-Type: application/x-test\r\n", body));
+  auto r = c.read_response();
+  CHECK(r.headers.get("Content-Type") == "application/x-test");
+  CHECK(r.body.size() == body.size());
+  CHECK(std::hash<std::string>{}(r.body) == std::hash<std::string>{}(body));
+}
+
+TEST_CASE("limits answer 431, 413 and 414 with Connection: close") {
+  QuietLogs quiet;
+  ServerThread s(routes, {.max_start_line = 1024, .max_header_size = 4096, .max_body_size = 1000});
+  SUBCASE("431") {
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/", "X-Big: " + std::string(5000, 'a') + "\r\n"));
+    auto r = c.read_response();
+    CHECK(r.code == 431);
+    CHECK(r.headers.get("Connection") == "close");
+    CHECK(c.closed_by_peer());
+  }
+  SUBCASE("413") {
+    RawClient c(s.port());
+    c.send(request_bytes("POST", "/echo", "", std::string(2000, 'b')));
+    CHECK(c.read_response().code == 413);
+    CHECK(c.closed_by_peer());
+  }
+  SUBCASE("414") {
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/" + std::string(2000, 'c')));
+    CHECK(c.read_response().code == 414);
+  }
+  // The server still serves.
+  RawClient after(s.port());
+  after.send(request_bytes("GET", "/"));
+  CHECK(after.read_response().code == 200);
+}
+
+TEST_CASE("malformed and smuggling-shaped requests get a 400 and the server goes on") {
+  QuietLogs quiet;
+  ServerThread s(routes);
+  for (const char* bad : {
+           "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
+           "GET / HTTP/1.1\r\n\r\n",
+           "garbage\r\n\r\n",
+       }) {
+    RawClient c(s.port());
+    c.send(bad);
+    auto r = c.read_response();
+    CHECK_MESSAGE(r.code == 400, bad);
+    CHECK(r.headers.get("Connection") == "close");
+    CHECK(c.closed_by_peer());
+  }
+  RawClient c(s.port());
+  c.send("GET / HTTP/2.0\r\nHost: x\r\n\r\n");
+  CHECK(c.read_response().code == 505);
+  RawClient ok(s.port());
+  ok.send(request_bytes("GET", "/"));
+  CHECK(ok.read_response().code == 200);
+}
+
+TEST_CASE("HEAD and 204 responses carry no body") {
+  ServerThread s(routes);
+  RawClient c(s.port());
+  c.send(request_bytes("HEAD", "/"));
+  auto head = c.read_response(true);
+  CHECK(head.headers.get("Content-Length") == "13");
+  c.send(request_bytes("GET", "/nocontent"));
+  auto none = c.read_response();
+  CHECK(none.code == 204);
+  CHECK_FALSE(none.headers.contains("Transfer-Encoding"));
+  // Both left the stream in sync: the next response parses.
+  c.send(request_bytes("GET", "/"));
+  CHECK(c.read_response().body == "Hello, World!");
+}
+
+TEST_CASE("writing more or less than Content-Length closes instead of corrupting the stream") {
+  QuietLogs quiet;
+  ServerThread s(routes);
+  SUBCASE("more") {
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/over"));
+    const std::string all = c.read_all_until_close();
+    CHECK(all.find("0123456789") == std::string::npos);
+  }
+  SUBCASE("less") {
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/under"));
+    const std::string all = c.read_all_until_close();
+    CHECK(all.find("01234") != std::string::npos);
+    CHECK(all.size() < all.find("01234") + 10);
+  }
+}
+
+TEST_CASE("CR/LF in an outgoing header is refused, not sent") {
+  QuietLogs quiet;
+  ServerThread s(routes);
+  RawClient c(s.port());
+  c.send(request_bytes("GET", "/inject"));
+  const std::string all = c.read_all_until_close();
+  CHECK(all.find("pwned") == std::string::npos);
+}
+
+TEST_CASE("slowloris: a client dribbling its headers is cut off at header_timeout") {
+  ServerThread s(routes, {.header_timeout = 300ms});
+  RawClient slow(s.port());
+  slow.send("GET / HTTP/1.1\r\n");
+  bool cut = false;
+  for (int i = 0; i < 200 && !cut; ++i) {  // up to 10 s of dribbling, far past the timeout
+    try {
+      slow.send("X-Drip: a\r\n");
+    } catch (const std::system_error&) {
+      cut = true;
+    }
+    cut = cut || slow.closed_by_peer(50ms);
+  }
+  CHECK(cut);
+}
+
+TEST_CASE("an idle keep-alive connection is closed at idle_connection_timeout") {
+  ServerThread s(routes, {.idle_connection_timeout = 200ms});
+  RawClient c(s.port());
+  c.send(request_bytes("GET", "/"));
+  CHECK(c.read_response().code == 200);
+  CHECK(c.closed_by_peer(std::chrono::seconds(10)));
+}
+
+TEST_CASE("gzip request bodies are inflated with decompress_request, bombs refused") {
+  QuietLogs quiet;
+  ServerThread s(routes, {.decompress_request = true, .max_body_size = 100000});
+  RawClient c(s.port());
+  c.send(request_bytes("POST", "/echo", "Content-Encoding: gzip\r\n",
+                       cortado::gzip_compress("inflated body")));
+  CHECK(c.read_response().body == "inflated body");
+  RawClient bomb(s.port());
+  bomb.send(request_bytes("POST", "/echo", "Content-Encoding: gzip\r\n",
+                          cortado::gzip_compress(std::string(1000000, 'z'))));
+  CHECK(bomb.read_response().code == 413);
+}
+
+TEST_CASE("xheaders: the client address and scheme come from the proxy's headers") {
+  ServerThread s(routes, {.xheaders = true, .trusted_downstream = {"10.0.0.2"}});
+  RawClient c(s.port());
+  c.send(request_bytes("GET", "/ip",
+                       "X-Forwarded-For: 1.2.3.4, 5.6.7.8, 10.0.0.2\r\nX-Forwarded-Proto: https\r\n"));
+  CHECK(c.read_response().body == "5.6.7.8 https");
+  c.send(request_bytes("GET", "/ip", "X-Real-Ip: 9.9.9.9\r\n"));
+  CHECK(c.read_response().body == "9.9.9.9 http");
+  c.send(request_bytes("GET", "/ip", "X-Real-Ip: not-an-ip\r\n"));
+  CHECK(c.read_response().body == "127.0.0.1 http");
+}
+
+TEST_CASE("graceful shutdown: in-flight requests finish, idle connections close") {
+  ServerThread s(routes);
+  RawClient idle(s.port());
+  idle.send(request_bytes("GET", "/"));
+  CHECK(idle.read_response().code == 200);
+  RawClient busy(s.port());
+  busy.send(request_bytes("GET", "/slow?ms=300"));
+  // Let the slow request reach its handler before shutting down.
+  RawClient probe(s.port());
+  probe.send(request_bytes("GET", "/"));
+  CHECK(probe.read_response().code == 200);
+  std::thread closer([&] { s.close_all(std::chrono::seconds(10)); });
+  auto r = busy.read_response();
+  closer.join();
+  CHECK(r.code == 200);
+  CHECK(r.body == "slow done");
+  CHECK(r.headers.get("Connection") == "close");
+  CHECK(idle.closed_by_peer());
+  CHECK(s.server().connection_count() == 0);
+}
+
+TEST_CASE("threads: several loops serve one port") {
+  ServerThread s(routes, {}, 2);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 32; ++i) clients.push_back(std::make_unique<RawClient>(s.port()));
+  for (auto& c : clients) c->send(request_bytes("GET", "/"));
+  for (auto& c : clients) CHECK(c->read_response().body == "Hello, World!");
+}
+
+TEST_CASE("TLS: curl fetches over HTTPS with the test CA") {
+  auto tls = cortado::make_server_ssl_context(CORTADO_TEST_DATA "/tls/server.pem",
+                                              CORTADO_TEST_DATA "/tls/server.key");
+  ServerThread s(routes, {}, 1, tls);
+  auto result = cortado::test::run_command(fmt::format(
+      "curl -sS --max-time 20 --cacert {} https://localhost:{}/ip --resolve localhost:{}:127.0.0.1",
+      CORTADO_TEST_DATA "/tls/ca.pem", s.port(), s.port()));
+  CHECK(result.status == 0);
+  CHECK(result.output == "127.0.0.1 https");
+}
+
+TEST_CASE("curl: keep-alive reuse, chunked upload and download") {
+  ServerThread s(routes);
+  const auto url = fmt::format("http://127.0.0.1:{}", s.port());
+  auto reuse = cortado::test::run_command(fmt::format(
+      "curl -sS --max-time 20 -w '%{{num_connects}}\\n' {0}/ {0}/ -o /dev/null -o /dev/null", url));
+  CHECK(reuse.status == 0);
+  CHECK(reuse.output == "1\n0\n");  // the second transfer reused the connection
+  auto chunked = cortado::test::run_command(fmt::format(
+      "printf 'streamed body' | curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' "
+      "--data-binary @- {}/echo",
+      url));
+  CHECK(chunked.output == "streamed body");
+  auto down = cortado::test::run_command(fmt::format("curl -sS --max-time 20 {}/chunked", url));
+  CHECK(down.output == "one,two,three");
+}
