@@ -74,7 +74,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   // Graceful shutdown: an idle connection closes now; a busy one after its current response.
   void drain();
   // Closes now, whatever is in flight.
-  void close();
+  void close() override;
   bool idle() const { return phase_ == Phase::idle; }
 
   // HTTPConnection

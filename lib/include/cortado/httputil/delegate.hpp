@@ -56,6 +56,8 @@ class HTTPConnection {
   virtual void set_max_body_size(std::uint64_t bytes) = 0;
   // False once the client is known to be gone: writes would be discarded.
   virtual bool open() const = 0;
+  // Abandons the response (it cannot be completed correctly) by closing the connection.
+  virtual void close() = 0;
 };
 
 class HTTPMessageDelegate {

@@ -2,10 +2,15 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
+#include "cortado/httputil/cookies.hpp"
+#include "cortado/httputil/forms.hpp"
 #include "cortado/httputil/headers.hpp"
+#include "cortado/httputil/urls.hpp"
 
 namespace cortado {
 
@@ -34,10 +39,28 @@ class HTTPServerRequest {
   // "http://host/path?query"
   std::string full_url() const;
 
+  // Parsed on first use. body_arguments()/files() throw HTTPInputError (a 400) for a malformed
+  // form; arguments() is both, query first.
+  const Arguments& query_arguments() const;
+  const Arguments& body_arguments() const;
+  const Files& files() const;
+  const Arguments& arguments() const;
+  const std::vector<Cookie>& cookies() const;
+  // Form parsing limits (set by the server from its options).
+  FormLimits form_limits{};
+
   // Clears every field for the next request on the same connection, keeping capacity.
   void reset();
   // Sets path and query from uri, and host/host_name from the headers.
   void parse_target();
+
+ private:
+  void parse_body() const;
+  mutable std::optional<Arguments> query_arguments_;
+  mutable std::optional<Arguments> body_arguments_;
+  mutable Files files_;
+  mutable std::optional<Arguments> arguments_;
+  mutable std::optional<std::vector<Cookie>> cookies_;
 };
 
 }  // namespace cortado

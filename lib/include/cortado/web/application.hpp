@@ -149,6 +149,8 @@ class Application : public HTTPServerConnectionDelegate {
   // "/items/42" from reverse_url("item", {"42"}); throws std::out_of_range for unknown names.
   std::string reverse_url(std::string_view name, const std::vector<std::string>& args = {}) const;
   const Settings& settings() const { return settings_; }
+  // static_url_prefix + path + "?v=" + a hash of the file's content (computed once per file).
+  std::string static_url(std::string_view path) const;
 
   // Tornado's Application.listen: an HTTPServer for this app on `port`.
   std::unique_ptr<HTTPServer> listen(asio::any_io_executor executor, std::uint16_t port,
@@ -199,8 +201,14 @@ class Application : public HTTPServerConnectionDelegate {
   }
   void add_function(std::string pattern, unsigned methods, FunctionHandler fn, std::size_t arity);
 
+  const HostRoutes* routes_for(std::string_view host) const;
+
   Settings settings_;
+  // Host groups in match order; the last one matches any host (the routes given to the
+  // constructor and to add()).
   std::vector<std::unique_ptr<HostRoutes>> hosts_;
+  struct StaticVersions;
+  std::unique_ptr<StaticVersions> static_versions_;
 };
 
 // Tornado's @authenticated for a whole handler: anonymous GET/HEAD are redirected to the

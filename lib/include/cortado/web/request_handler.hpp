@@ -149,6 +149,8 @@ class RequestHandler {
  protected:
   // Defaults to true: the framework finishes the response when the method returns.
   void set_auto_finish(bool on) { auto_finish_ = on; }
+  // The response was written straight to request().connection (FallbackHandler does that).
+  void response_written_elsewhere() { headers_written_ = finished_ = completed_ = true; }
 
  private:
   friend class Application;

@@ -29,6 +29,8 @@ struct Settings {
   // Check the _xsrf token on every POST/PUT/PATCH/DELETE.
   bool xsrf_cookies = false;
   CookieOptions xsrf_cookie_options{};
+  // Requests whose host matches no add_handlers() pattern are routed as if sent to this host.
+  std::string default_host;
   // Where the authenticated guard sends anonymous GETs.
   std::string login_url;
   // Serves static_path under static_url_prefix with StaticFileHandler when set.
