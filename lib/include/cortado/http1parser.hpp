@@ -37,6 +37,7 @@
 namespace cortado {
 
 // Why a message was refused. Each value names the rule it enforces and the status it maps to.
+// clang-format off
 enum class http_errc {
   bad_request_line = 1,         // 400: request line not `method SP target SP HTTP/x.y` (RFC 9112 3)
   bad_method,                   // 400: method is not a token (RFC 9110 9.1)
@@ -53,14 +54,17 @@ enum class http_errc {
                                 //      request `chunked` not final or repeated, or a
                                 //      Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.3)
   unsupported_transfer_coding,  // 501: a request Transfer-Encoding other than `chunked` (9112 6.1)
-  bad_chunk,  // 400: malformed chunk size line, extension or missing CRLF (9112 7.1)
-  chunk_extension_too_large,  // 400: chunk extensions beyond max_chunk_extension_size
-  trailers_too_large,         // 431: trailer section beyond max_header_size / max_headers
-  body_too_large,             // 413: body beyond max_body_size
-  bad_status_line,            // 400: (response mode) status line malformed or too long
-  bad_host,                   // 400: HTTP/1.1 request without exactly one Host (RFC 9112 3.2)
-  unexpected_eof,             // 400: the peer closed in the middle of a message
+  bad_chunk,                    // 400: malformed chunk size line, extension or missing CRLF
+                                //      (RFC 9112 7.1)
+  chunk_extension_too_large,    // 400: chunk extensions beyond max_chunk_extension_size
+  trailers_too_large,           // 431: trailer section beyond max_header_size / max_headers
+  body_too_large,               // 413: body beyond max_body_size
+  bad_status_line,              // 400: (response mode) status line malformed or too long
+  bad_host,                     // 400: HTTP/1.1 request without exactly one Host, or a request
+                                //      with several or an invalid one (RFC 9112 3.2)
+  unexpected_eof,               // 400: the peer closed in the middle of a message
 };
+// clang-format on
 const std::error_category& http_category() noexcept;
 inline std::error_code make_error_code(http_errc e) noexcept {
   return {static_cast<int>(e), http_category()};
