@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,16 +31,24 @@ class HTTPHeaders {
   HTTPHeaders(std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
   HTTPHeaders(const HTTPHeaders& other);
   HTTPHeaders& operator=(const HTTPHeaders& other);
-  HTTPHeaders(HTTPHeaders&&) noexcept = default;
-  HTTPHeaders& operator=(HTTPHeaders&&) noexcept = default;
+  HTTPHeaders(HTTPHeaders&& other) noexcept;
+  HTTPHeaders& operator=(HTTPHeaders&& other) noexcept;
+
+  // Views returned by get(), get_list(), get_all(), operator[] and for_each point into this
+  // object: any change to it (add, set, remove, clear, assignment) invalidates them. Arguments may
+  // themselves be such views.
 
   // Appends a field (Tornado's add): earlier fields of the same name stay.
   void add(std::string_view name, std::string_view value);
-  // Replaces every field of that name by one (Tornado's headers[name] = value).
+  // Replaces every field of that name by one (Tornado's headers[name] = value). The field keeps
+  // the position of the first one it replaces, like a key of Tornado's dict.
   void set(std::string_view name, std::string_view value);
   // Removes every field of that name; returns how many were removed.
   std::size_t remove(std::string_view name);
+  // Empties the headers but keeps the capacity (a warmed-up connection parses without allocating).
   void clear();
+  // Releases unused capacity (for a connection that goes idle).
+  void shrink_to_fit();
 
   bool contains(std::string_view name) const;
   // The first value of `name`, or `fallback`.
@@ -52,7 +61,11 @@ class HTTPHeaders {
   std::vector<Field> get_all() const;
 
   std::size_t size() const { return entries_.size(); }
+  // Bytes of text held: the live names and values, plus what removed fields left behind (bounded:
+  // past a threshold and half the total, the text is compacted).
+  std::size_t text_size() const { return arena_.size(); }
   bool empty() const { return entries_.empty(); }
+  // The field at `index` (throws std::out_of_range past size()).
   Field operator[](std::size_t index) const;
 
   // Iteration over fields in insertion order without building a vector.
@@ -65,8 +78,18 @@ class HTTPHeaders {
   struct Entry {
     std::uint32_t name_offset, name_size, value_offset, value_size;
   };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  bool aliases(std::string_view s) const noexcept;
+  std::uint32_t store(std::string_view s);
+  std::string_view view(std::uint32_t offset, std::uint32_t size) const noexcept;
+  std::size_t find(std::string_view name, std::size_t from = 0) const noexcept;
+  std::size_t remove_from(std::string_view name, std::size_t from);
+  void compact();
+
   std::string arena_;
   std::vector<Entry> entries_;
+  std::size_t garbage_ = 0;  // arena bytes that no entry points at any more
 };
 
 }  // namespace cortado
