@@ -621,7 +621,9 @@ asio::awaitable<void> HTTP1ServerConnection::finish() {
   if (chunked_) x_->out += "0\r\n\r\n";
   if (!no_body_ && expected_length_ >= 0 &&
       written_ < static_cast<std::uint64_t>(expected_length_)) {
+    // What was written goes out; the close then tells the client the body is truncated.
     keep_alive_ = false;
+    co_await send_buffered();
     stream_.close();
     throw HTTPOutputError(fmt::format("tried to write {} bytes less than Content-Length",
                                       static_cast<std::uint64_t>(expected_length_) - written_));

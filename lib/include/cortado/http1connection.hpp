@@ -31,11 +31,11 @@ struct HTTPServerOptions {
   // Trust X-Real-Ip / X-Forwarded-For / X-Scheme / X-Forwarded-Proto (behind a proxy).
   bool xheaders = false;
   // Proxies whose X-Forwarded-For hops are skipped to find the client's address.
-  std::vector<std::string> trusted_downstream;
+  std::vector<std::string> trusted_downstream{};
   // Inflate request bodies sent with Content-Encoding: gzip (the body limit applies after).
   bool decompress_request = false;
   // Overrides the scheme reported by HTTPServerRequest::protocol ("http"/"https").
-  std::string protocol;
+  std::string protocol{};
   // The Server header added to every response ("" leaves it out).
   std::string server_header = "cortado";
 
