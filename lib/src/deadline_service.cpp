@@ -41,8 +41,10 @@ void DeadlineService::forget(IOStream& stream) {
 }
 
 void DeadlineService::shutdown() {
-  if (timer_) timer_->cancel();
+  // The timer must go before Asio's timer service does (services shut down in reverse order
+  // of creation, and this one is created after it).
   ticking_ = false;
+  timer_.reset();
 }
 
 void DeadlineService::arm(const asio::any_io_executor& executor) {

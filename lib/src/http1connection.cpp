@@ -277,7 +277,9 @@ asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_e
     stream_.consume(used);
     if (event.kind != HTTP1Parser::Event::need_more) co_return event;
     // Nothing more to parse: answer what has been answered, then wait for more bytes.
-    if (!x_->out.empty() && co_await send_buffered()) co_return std::nullopt;
+    if (!x_->out.empty()) {
+      if (const std::error_code ec = co_await send_buffered()) co_return std::nullopt;
+    }
     const bool waiting_for_request = phase_ == Phase::idle;
     if (waiting_for_request) {
       if (stream_.buffered().empty()) {
@@ -308,7 +310,7 @@ asio::awaitable<HTTP1ServerConnection::BodyResult> HTTP1ServerConnection::read_b
       iequals(request.headers.get("Expect"), "100-continue")) {
     // Only now that the body will be read (RFC 9110 10.1.1).
     x_->out += "HTTP/1.1 100 Continue\r\n\r\n";
-    if (co_await send_buffered()) co_return BodyResult::closed;
+    if (const std::error_code ec = co_await send_buffered()) co_return BodyResult::closed;
   }
   phase_ = Phase::body;
   for (;;) {
@@ -497,7 +499,7 @@ asio::awaitable<void> HTTP1ServerConnection::close_gracefully() {
     const auto pending = stream_.buffered().size();
     stream_.consume(pending);
     swallowed += pending;
-    if (co_await stream_.fill()) break;
+    if (const std::error_code ec = co_await stream_.fill()) break;
   }
 }
 

@@ -184,7 +184,7 @@ asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimite
     if (max_bytes && view.size() >= max_bytes) break;
     // The delimiter may straddle what is buffered and what comes next.
     searched = view.size() >= delimiter.size() ? view.size() - delimiter.size() + 1 : 0;
-    if (co_await fill_once()) throw_closed();
+    if (const std::error_code ec = co_await fill_once()) throw_closed();
   }
   close(stream_errc::unsatisfiable_read);
   throw_closed();
@@ -201,7 +201,7 @@ asio::awaitable<std::string_view> IOStream::read_until_regex(const Regex& patter
       co_return view.substr(0, match->second);
     }
     if (max_bytes && view.size() >= max_bytes) break;
-    if (co_await fill_once()) throw_closed();
+    if (const std::error_code ec = co_await fill_once()) throw_closed();
   }
   close(stream_errc::unsatisfiable_read);
   throw_closed();
@@ -211,7 +211,7 @@ asio::awaitable<std::string_view> IOStream::read_bytes(std::size_t n, bool parti
   ReadGuard guard(*this);
   const std::size_t needed = partial ? std::min<std::size_t>(n, 1) : n;
   while (buffer_.size() < needed) {
-    if (co_await fill_once()) throw_closed();
+    if (const std::error_code ec = co_await fill_once()) throw_closed();
   }
   const std::size_t take = std::min(n, buffer_.size());
   pending_consume_ = take;
