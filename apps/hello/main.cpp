@@ -1,4 +1,5 @@
-// apps/hello: the benchmark target. GET /plaintext, GET /json, POST|PUT /echo.
+// apps/hello: the benchmark target, written the way a user writes a cortado app.
+// GET /plaintext, GET /json, POST|PUT /echo; other paths 404, other methods 405.
 //   cortado_hello --port 8888 [--threads N | --processes N] [--debug] [--access-log]
 #include <CLI/CLI.hpp>
 
@@ -6,6 +7,7 @@
 #include <asio/detached.hpp>
 
 #include "cortado/httpserver.hpp"
+#include "cortado/web.hpp"
 #include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
 
@@ -20,36 +22,34 @@ struct Flags {
   bool access_log = false;
 };
 
-// (Headers are built before each co_await: g++ 12 miscompiles braced initialisers of arrays
-// inside a co_await expression.)
-asio::awaitable<void> hello(cortado::HTTPServerRequest& request) {
-  cortado::HTTPHeaders headers;
-  const std::string_view path = request.path;
-  const std::string_view method = request.method;
-  const bool read = method == "GET" || method == "HEAD";
-  if (path == "/plaintext" || path == "/json") {
-    if (!read) {
-      headers.set("Allow", "GET, HEAD");
-      co_await cortado::respond(request, 405, "", std::move(headers));
-    } else if (path == "/plaintext") {
-      headers.set("Content-Type", "text/plain");
-      co_await cortado::respond(request, 200, "Hello, World!", std::move(headers));
-    } else {
-      headers.set("Content-Type", "application/json");
-      co_await cortado::respond(request, 200, R"({"message":"Hello, World!"})", std::move(headers));
-    }
-  } else if (path == "/echo") {
-    if (method != "POST" && method != "PUT") {
-      headers.set("Allow", "POST, PUT");
-      co_await cortado::respond(request, 405, "", std::move(headers));
-    } else {
-      headers.set("Content-Type", request.headers.get("Content-Type", "application/octet-stream"));
-      co_await cortado::respond(request, 200, request.body, std::move(headers));
-    }
-  } else {
-    co_await cortado::respond(request, 404, "404: Not Found\n", std::move(headers));
+class PlaintextHandler : public cortado::web::RequestHandler {
+ public:
+  asio::awaitable<void> get() override {
+    set_header("Content-Type", "text/plain");
+    write("Hello, World!");
+    co_return;
   }
-}
+};
+
+class JsonHandler : public cortado::web::RequestHandler {
+ public:
+  asio::awaitable<void> get() override {
+    write(nlohmann::json{{"message", "Hello, World!"}});
+    co_return;
+  }
+};
+
+// Sends the body back with the request's Content-Type.
+class EchoHandler : public cortado::web::RequestHandler {
+ public:
+  asio::awaitable<void> post() override {
+    set_header("Content-Type",
+               request().headers.get("Content-Type", "application/octet-stream"));
+    write(request().body);
+    co_return;
+  }
+  asio::awaitable<void> put() override { return post(); }
+};
 
 }  // namespace
 
@@ -68,14 +68,12 @@ int main(int argc, char** argv) {
   cortado::log::set_level(flags.debug ? cortado::log::Level::debug : cortado::log::Level::info);
   if (!flags.access_log) cortado::log::access().set_level(cortado::log::Level::off);
 
-  cortado::RequestCallback callback = hello;
-  if (flags.access_log) {
-    callback = [](cortado::HTTPServerRequest& request) -> asio::awaitable<void> {
-      co_await hello(request);
-      cortado::log::access().info("{} {} ({}) {:.2f}ms", request.method, request.uri,
-                                  request.remote_ip, request.request_time() * 1000.0);
-    };
-  }
+  namespace web = cortado::web;
+  web::Application app({
+      web::url<PlaintextHandler>("/plaintext"),
+      web::url<JsonHandler>("/json"),
+      web::url<EchoHandler>("/echo"),
+  }, {.debug = flags.debug});
   try {
     // Pre-forked children inherit the listening sockets, as in Tornado: bind, fork, then loop.
     std::vector<int> sockets;
@@ -84,7 +82,7 @@ int main(int argc, char** argv) {
       cortado::fork_processes(flags.processes);
     }
     cortado::IOLoop loop;
-    cortado::HTTPServer server(loop.executor(), callback, {}, flags.threads);
+    cortado::HTTPServer server(loop.executor(), app, {}, flags.threads);
     if (flags.processes != 1) {
       server.add_sockets(sockets);
     } else {

@@ -6,6 +6,7 @@
 
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
@@ -189,6 +190,9 @@ asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
       log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
     }
   }
+  // A cancelled handler leaves the coroutine's cancellation state set; clear it so that the
+  // clean-up below can still await.
+  co_await asio::this_coro::reset_cancellation_state();
   if (linger && !stream_.closed()) co_await close_gracefully();
   stream_.close();
   notify_connection_close();
@@ -211,6 +215,7 @@ void HTTP1ServerConnection::notify_connection_close() {
   if (!message_ || close_notified_) return;
   close_notified_ = true;
   message_->on_connection_close();
+  if (phase_ == Phase::handler && cancel_) cancel_->emit(asio::cancellation_type::terminal);
 }
 
 asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(

@@ -77,9 +77,11 @@ std::size_t HTTPServer::connection_count() const {
 }
 
 asio::awaitable<void> HTTPServer::handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                                std::size_t worker) {
+                                                std::size_t worker,
+                                                asio::cancellation_signal& cancel) {
   Registry& registry = *registries_[worker];
   HTTP1ServerConnection connection(stream, options_, remote.address().to_string());
+  connection.set_cancellation_signal(&cancel);
   if (registry.draining) co_return;
   registry.connections.insert(&connection);
   registry.count.store(registry.connections.size(), std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
@@ -320,13 +321,17 @@ asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
       continue;
     }
     backoff = std::chrono::milliseconds(10);
-    asio::co_spawn(worker->executor, serve_connection(server, worker, std::move(socket)),
-                   asio::detached);
+    // The signal outlives the coroutine: the completion handler owns it.
+    auto cancel = std::make_shared<asio::cancellation_signal>();
+    asio::co_spawn(worker->executor,
+                   serve_connection(server, worker, std::move(socket), cancel.get()),
+                   asio::bind_cancellation_slot(cancel->slot(), [cancel](std::exception_ptr) {}));
   }
 }
 
 asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* worker,
-                                                  tcp::socket socket) {
+                                                  tcp::socket socket,
+                                                  asio::cancellation_signal* cancel) {
   std::error_code ec;
   const tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) co_return;
@@ -338,7 +343,7 @@ asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* wor
       co_await stream.start_tls(true, *server->ssl_context_);
       stream.set_timeout({});
     }
-    co_await server->handle_stream(stream, remote, worker->index);
+    co_await server->handle_stream(stream, remote, worker->index, *cancel);
   } catch (const std::exception& e) {
     log::general().debug("connection from {} ended: {}", remote.address().to_string(), e.what());
   }

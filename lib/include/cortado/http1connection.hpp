@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 
 #include "cortado/http1parser.hpp"
 #include "cortado/httputil/delegate.hpp"
@@ -71,6 +72,10 @@ class HTTP1ServerConnection final : public HTTPConnection {
   // Serves requests until the connection closes. Never throws.
   asio::awaitable<void> serve(HTTPServerConnectionDelegate& delegate);
 
+  // Emitted (terminal) when the client goes away while the handler runs, so that whatever
+  // the handler awaits is cancelled. The signal must be bound to the coroutine running serve().
+  void set_cancellation_signal(asio::cancellation_signal* signal) { cancel_ = signal; }
+
   // Graceful shutdown: an idle connection closes now; a busy one after its current response.
   void drain();
   // Closes now, whatever is in flight.
@@ -126,6 +131,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   bool close_notified_ = false;
   bool body_pending_ = false;  // the request has a body that has not been read
   int watches_ = 0;            // close watches in flight (see watch_for_close)
+  asio::cancellation_signal* cancel_ = nullptr;
   // Response state.
   bool headers_written_ = false;
   bool response_finished_ = false;

@@ -40,7 +40,8 @@ class HTTPServer : public TCPServer {
 
  protected:
   asio::awaitable<void> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                      std::size_t worker) override;
+                                      std::size_t worker,
+                                      asio::cancellation_signal& cancel) override;
 
  private:
   struct Registry;

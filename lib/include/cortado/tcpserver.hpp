@@ -15,6 +15,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -74,16 +75,19 @@ class TCPServer {
 
  protected:
   // One accepted connection, on its worker's thread; the stream dies when this returns.
-  virtual asio::awaitable<void> handle_stream(IOStream& stream,
-                                              asio::ip::tcp::endpoint remote,
-                                              std::size_t worker) = 0;
+  // Emitting `cancel` cancels whatever the connection's coroutine is awaiting (a handler's
+  // timer or Condition) -- how a vanished client stops the work done for it.
+  virtual asio::awaitable<void> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
+                                              std::size_t worker,
+                                              asio::cancellation_signal& cancel) = 0;
 
  private:
   struct Worker;
   static asio::awaitable<void> accept_loop(TCPServer* server, Worker* worker,
                                            asio::ip::tcp::acceptor* acceptor);
   static asio::awaitable<void> serve_connection(TCPServer* server, Worker* worker,
-                                                asio::ip::tcp::socket socket);
+                                                asio::ip::tcp::socket socket,
+                                                asio::cancellation_signal* cancel);
   void start_threads();
   void accept_on(std::size_t worker, asio::ip::tcp::acceptor acceptor);
 

@@ -193,7 +193,7 @@ void RequestHandler::write(std::string_view chunk) {
   write_buffer_ += chunk;
 }
 
-void RequestHandler::write(const nlohmann::json& value) {
+void RequestHandler::write_json(const nlohmann::json& value) {
   if (finished_) throw std::logic_error("cannot write() after finish()");
   set_header("Content-Type", "application/json; charset=UTF-8");
   write_buffer_ += json_encode(value);

@@ -13,6 +13,7 @@
 // (a timer, a Condition) is cancelled, so nothing is left hanging.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <map>
@@ -104,8 +105,14 @@ class RequestHandler {
 
   // Buffers output. A JSON value also sets Content-Type: application/json.
   void write(std::string_view chunk);
-  void write(const nlohmann::json& value);
+  void write(const std::string& chunk) { write(std::string_view(chunk)); }
   void write(const char* chunk) { write(std::string_view(chunk)); }
+  // Only a json value itself: a string must not turn into a JSON string by conversion.
+  template <class J>
+    requires std::same_as<J, nlohmann::json>
+  void write(const J& value) {
+    write_json(value);
+  }
   // Sends what is buffered now; the first flush sends the headers, and the rest of the body
   // then goes out chunked. After finish(), sends the end of the response.
   asio::awaitable<void> flush();
@@ -156,6 +163,7 @@ class RequestHandler {
   friend class Application;
   friend class detail::HandlerDelegate;
 
+  void write_json(const nlohmann::json& value);
   asio::awaitable<void> run_method();
   asio::awaitable<void> complete();
   asio::awaitable<void> send_chunk(std::string chunk, bool last);
