@@ -21,7 +21,7 @@ using namespace cortado::web;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+const std::string kPython = "/usr/bin/python3";
 
 // Every argument and every result crosses the process boundary as hex or decimal digits, so no
 // shell quoting is needed and binary values survive.
@@ -104,7 +104,7 @@ using Command = std::vector<std::string>;
 class Tornado {
  public:
   Tornado() {
-    const bool have_python = ::access(kPython, X_OK) == 0;
+    const bool have_python = ::access(kPython.c_str(), X_OK) == 0;
     REQUIRE_MESSAGE(have_python, kPython, " is missing: apt-get install -y python3-tornado");
     const Result probe = run_shell(std::string(kPython).append(" -I -c 'import tornado.web' 2>&1"));
     REQUIRE_MESSAGE(
