@@ -2,12 +2,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <limits>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cortado/detail/encoding.hpp"
@@ -288,4 +290,22 @@ TEST_CASE("tokens_equal compares whole tokens") {
   CHECK_FALSE(tokens_equal("", "a"));
   CHECK(tokens_equal(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
   CHECK_FALSE(tokens_equal(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+}
+
+TEST_CASE("signing on several threads at once gives the same answers") {
+  // Each thread keeps its own HMAC context: they must not share keys or state.
+  const SigningKeys other{.secret = "other secret"};
+  const std::string other_value = create_signed_value(other, "name", "value", kNow);
+  std::atomic<int> wrong{0};
+  auto work = [&](const SigningKeys& keys, std::string_view expected) {
+    for (int i = 0; i < 2000; ++i) {
+      if (create_signed_value(keys, "name", "value", kNow) != expected) ++wrong;
+      if (decode_signed_value(keys, "name", expected, kMaxAge, kNow) != "value") ++wrong;
+    }
+  };
+  std::thread first(work, std::cref(kKeys), kTornadoValue);
+  std::thread second(work, std::cref(other), std::string_view(other_value));
+  first.join();
+  second.join();
+  CHECK(wrong == 0);
 }
