@@ -15,7 +15,10 @@ if(NOT TARGET cortado_deps::asio)
   target_include_directories(cortado_deps::asio SYSTEM INTERFACE ${CORTADO_ASIO_INCLUDE_DIR})
   # The implementation is compiled once, inside libcortado (lib/src/asio_impl.cpp).
   target_compile_definitions(cortado_deps::asio INTERFACE
-    ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_SEPARATE_COMPILATION)
+    ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_SEPARATE_COMPILATION
+    # Asio only detects co_await under clang with libc++; with libstdc++ it must be told.
+    $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>
+    $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_STD_COROUTINE=1>)
   target_link_libraries(cortado_deps::asio INTERFACE Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
   # -pthread everywhere: RE2's pkg-config adds it to the library, and a precompiled header is only
   # shared between targets compiled with the same flags.

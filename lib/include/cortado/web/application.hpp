@@ -175,13 +175,15 @@ class Application : public HTTPServerConnectionDelegate {
  private:
   struct HostRoutes;
 
+  template <class Signature>
+  struct ArityOf;
+  template <class R, class... A>
+  struct ArityOf<std::function<R(RequestHandler&, A...)>> {
+    static constexpr std::size_t value = sizeof...(A);
+  };
   template <class F>
   static constexpr std::size_t arity() {
-    return arity_of(std::function(std::declval<F>()));
-  }
-  template <class R, class... A>
-  static constexpr std::size_t arity_of(std::function<R(RequestHandler&, A...)>) {
-    return sizeof...(A);
+    return ArityOf<decltype(std::function(std::declval<F>()))>::value;
   }
   template <class F>
   static FunctionHandler adapt(F fn) {
