@@ -6,6 +6,7 @@
 // at most 74 bytes (RFC 2046's 70-character boundary plus "\r\n--").
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 #include "../ascii.hpp"
 #include "content_disposition.hpp"
@@ -52,34 +53,38 @@ MultipartHeader parse_header_line(std::string_view line) {
   return {name, value};
 }
 
-// Parses a part's header block (its lines without the blank line) into `part`.
+// The headers a part may carry once each: a repeat would make the part ambiguous.
+struct KnownHeaders {
+  std::optional<std::string_view> disposition, content_type;
+
+  void note(const MultipartHeader& header) {
+    std::optional<std::string_view>* slot = nullptr;
+    if (detail::ascii_iequals(header.name, "Content-Disposition")) slot = &disposition;
+    if (detail::ascii_iequals(header.name, "Content-Type")) slot = &content_type;
+    if (!slot) return;
+    if (*slot) fail("duplicate Content-Disposition or Content-Type in a part");
+    *slot = header.value;
+  }
+};
+
+// Parses a part's header block (its lines, each ended by CRLF) into `part`.
 void parse_part_headers(std::string_view block, MultipartPart& part, const FormLimits& limits) {
   if (!is_valid_utf8(block)) fail("part headers are not UTF-8");
-  std::string_view disposition;
-  bool has_disposition = false, has_content_type = false;
+  KnownHeaders known;
   while (!block.empty()) {
     const std::size_t eol = std::min(block.find("\r\n"), block.size());
-    const MultipartHeader header = parse_header_line(block.substr(0, eol));
-    block.remove_prefix(std::min(eol + 2, block.size()));
     if (part.headers.size() == limits.max_part_headers) {
       fail_limit("header lines in a part", limits.max_part_headers);
     }
-    part.headers.push_back(header);
-    bool* seen = nullptr;
-    if (detail::ascii_iequals(header.name, "Content-Disposition")) {
-      seen = &has_disposition;
-      disposition = header.value;
-    } else if (detail::ascii_iequals(header.name, "Content-Type")) {
-      seen = &has_content_type;
-      part.content_type = header.value;
-    }
-    if (seen && *seen) fail("duplicate Content-Disposition or Content-Type in a part");
-    if (seen) *seen = true;
+    part.headers.push_back(parse_header_line(block.substr(0, eol)));
+    known.note(part.headers.back());
+    block.remove_prefix(std::min(eol + 2, block.size()));
   }
-  if (!has_disposition) fail("part without Content-Disposition");
-  auto parsed = detail::parse_form_disposition(disposition);
-  part.name = std::move(parsed.name);
-  part.filename = std::move(parsed.filename);
+  if (!known.disposition) fail("part without Content-Disposition");
+  part.content_type = known.content_type.value_or(std::string_view{});
+  auto disposition = detail::parse_form_disposition(*known.disposition);
+  part.name = std::move(disposition.name);
+  part.filename = std::move(disposition.filename);
 }
 
 class MultipartSplitter {
@@ -155,10 +160,13 @@ class MultipartSplitter {
   // Where the blank line after the part's headers ends, searching no further than the limit.
   std::size_t header_block_end(std::size_t pos) const {
     if (body_.substr(pos).starts_with("\r\n")) return pos + 2;  // no header lines at all
-    const std::string_view window = body_.substr(pos, limits_.max_part_header_size + 4);
+    // The block may use the limit plus its final blank line (saturating: the limit may be huge).
+    const std::size_t span =
+        std::max(limits_.max_part_header_size + 4, limits_.max_part_header_size);
+    const std::string_view window = body_.substr(pos, span);
     const std::size_t blank = window.find("\r\n\r\n");
     if (blank != std::string_view::npos) return pos + blank + 4;
-    if (window.size() < limits_.max_part_header_size + 4) fail("part headers not terminated");
+    if (window.size() < span) fail("part headers not terminated");
     fail_limit("bytes in a part's header block", limits_.max_part_header_size);
   }
 
