@@ -1,5 +1,6 @@
 #include "cortado/locks.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 #include <asio/this_coro.hpp>

@@ -22,7 +22,6 @@
 #pragma once
 
 #include <cstddef>
-#include <limits>
 #include <optional>
 #include <utility>
 
@@ -34,7 +33,8 @@
 namespace cortado {
 
 // Releases a held Semaphore or Lock when it goes out of scope: Tornado's `async with`.
-// Move-only; a default-constructed or moved-from guard holds nothing.
+// Move-only; a default-constructed or moved-from guard holds nothing. Do not also release() the
+// primitive by hand: a Lock released twice throws, and from a destructor that terminates.
 template <class Primitive>
 class ScopedRelease {
  public:
