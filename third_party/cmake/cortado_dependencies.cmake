@@ -23,6 +23,19 @@ if(NOT TARGET cortado_deps::asio)
   # -pthread everywhere: RE2's pkg-config adds it to the library, and a precompiled header is only
   # shared between targets compiled with the same flags.
   target_compile_options(cortado_deps::asio INTERFACE -pthread)
+  # Asio 1.22 enables co_await on clang only through <experimental/coroutine>, which libstdc++
+  # lacks; clang 14 implements C++20 coroutines, so point Asio at the standard <coroutine>.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND NOT DEFINED CORTADO_CLANG_STD_COROUTINE)
+    include(CheckCXXSourceCompiles)
+    set(CMAKE_REQUIRED_FLAGS -std=c++20)
+    check_cxx_source_compiles("#include <coroutine>\nint main() { return 0; }"
+                              CORTADO_CLANG_STD_COROUTINE)
+    unset(CMAKE_REQUIRED_FLAGS)
+  endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND CORTADO_CLANG_STD_COROUTINE)
+    target_compile_definitions(cortado_deps::asio INTERFACE
+      ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+  endif()
 endif()
 
 # Debian's libre2-dev ships a pkg-config file but no CMake config.
