@@ -11,6 +11,7 @@
 
 #include "cortado/escape.hpp"
 #include "cortado/log.hpp"
+#include "cortado/web/static_file.hpp"
 #include "cortado/web/stock_handlers.hpp"
 #include "cortado/web/transforms.hpp"
 
@@ -125,6 +126,12 @@ Application::Application(std::vector<URLSpec> routes, Settings settings)
     : settings_(std::move(settings)), static_versions_(std::make_unique<StaticVersions>()) {
   if (settings_.debug) settings_.serve_traceback = true;
   hosts_.push_back(std::make_unique<HostRoutes>());
+  // settings.static_path: its files under static_url_prefix, ahead of the app's own routes
+  // (Tornado inserts this route first too).
+  if (!settings_.static_path.empty()) {
+    add(url<StaticFileHandler>(static_route_pattern(settings_.static_url_prefix),
+                               settings_.static_path));
+  }
   for (auto& r : routes) add(std::move(r));
 }
 
@@ -221,18 +228,9 @@ std::string Application::static_url(std::string_view path) const {
   std::string url = settings_.static_url_prefix;
   url += path;
   if (settings_.static_path.empty()) return url;
-  std::lock_guard lock(static_versions_->mutex);
-  auto& version = static_versions_->versions[std::string(path)];
-  if (version.empty()) {
-    std::ifstream file(settings_.static_path + "/" + std::string(path), std::ios::binary);
-    if (!file) return url;
-    std::ostringstream content;
-    content << file.rdbuf();
-    const std::string bytes = content.str();
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    for (int i = 0; i < 8; ++i) fmt::format_to(std::back_inserter(version), "{:02x}", digest[i]);
-  }
+  // The same content hash StaticFileHandler sends as the ETag, cached per file version.
+  const std::string version = static_file_version(settings_.static_path, path);
+  if (version.empty()) return url;
   url += "?v=";
   url += version;
   return url;
