@@ -1,0 +1,887 @@
+// The HTTP client against cortado's own server, against scripted raw servers that misbehave,
+// against Debian's Tornado, and over TLS with the test CA.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ssl/context.hpp>
+
+#include "client_support.hpp"
+#include "cortado/gzip.hpp"
+#include "cortado/httpclient.hpp"
+#include "cortado/log.hpp"
+#include "harness.hpp"
+
+using namespace std::chrono_literals;
+using cortado::AsyncHTTPClient;
+using cortado::HTTPClient;
+using cortado::HTTPClientError;
+using cortado::HTTPHeaders;
+using cortado::HTTPRequest;
+using cortado::HTTPResponse;
+using cortado::HTTPServerRequest;
+using cortado::test::CountingServer;
+using cortado::test::RawServer;
+using cortado::test::ServerThread;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+const std::string kGzipText = [] {
+  std::string s;
+  for (int i = 0; i < 500; ++i) s += "gzip me, ";
+  return s;
+}();
+
+std::string url(std::uint16_t port, std::string_view target, std::string_view host = "127.0.0.1") {
+  return fmt::format("http://{}:{}{}", host, port, target);
+}
+
+std::string argument(const HTTPServerRequest& request, std::string_view name,
+                     std::string fallback = {}) {
+  const auto& args = request.query_arguments();
+  const auto it = args.find(name);
+  return it == args.end() || it->second.empty() ? fallback : it->second.front();
+}
+
+asio::awaitable<void> reply_empty(HTTPServerRequest& request, int code) {
+  HTTPHeaders headers;
+  co_await request.connection->write_headers({code, {}}, headers);
+  co_await request.connection->finish();
+}
+
+// The routes of cortado's own server, one coroutine each.
+asio::awaitable<void> hello(HTTPServerRequest& request) {
+  co_await cortado::respond(request, 200, "Hello, World!");
+}
+
+asio::awaitable<void> echo(HTTPServerRequest& request) {
+  HTTPHeaders headers;
+  headers.set("X-Method", request.method);
+  co_await cortado::respond(request, 200, request.body, std::move(headers));
+}
+
+asio::awaitable<void> show_headers(HTTPServerRequest& request) {
+  std::string body;
+  request.headers.for_each([&](const HTTPHeaders::Field& f) {
+    body += f.name;
+    body += ": ";
+    body += f.value;
+    body += "\n";
+  });
+  co_await cortado::respond(request, 200, body);
+}
+
+asio::awaitable<void> chunked(HTTPServerRequest& request) {
+  HTTPHeaders headers;
+  auto& conn = *request.connection;
+  co_await conn.write_headers({200, {}}, headers);
+  for (const char* piece : {"one,", "two,", "three"}) {
+    co_await conn.write(piece);
+    co_await conn.flush();
+  }
+  co_await conn.finish();
+}
+
+asio::awaitable<void> send_gzip(HTTPServerRequest& request, std::string compressed) {
+  HTTPHeaders headers;
+  headers.set("Content-Encoding", "gzip");
+  co_await cortado::respond(request, 200, compressed, std::move(headers));
+}
+
+asio::awaitable<void> gzipped(HTTPServerRequest& request) {
+  co_await send_gzip(request, cortado::gzip_compress(kGzipText));
+}
+
+// 8 MiB of zeros in about 8 KiB.
+asio::awaitable<void> gzip_bomb(HTTPServerRequest& request) {
+  co_await send_gzip(request, cortado::gzip_compress(std::string(8 * 1024 * 1024, '\0')));
+}
+
+asio::awaitable<void> redirect(HTTPServerRequest& request) {
+  HTTPHeaders headers;
+  headers.set("Location", argument(request, "to"));
+  const int status = std::stoi(argument(request, "status", "302"));
+  co_await cortado::respond(request, status, "moved", std::move(headers));
+}
+
+asio::awaitable<void> redirect_loop(HTTPServerRequest& request) {
+  HTTPHeaders headers;
+  headers.set("Location", "/loop");
+  co_await cortado::respond(request, 302, "again", std::move(headers));
+}
+
+asio::awaitable<void> no_content(HTTPServerRequest& request) {
+  co_await reply_empty(request, 204);
+}
+
+asio::awaitable<void> not_modified(HTTPServerRequest& request) {
+  co_await reply_empty(request, 304);
+}
+
+asio::awaitable<void> status(HTTPServerRequest& request) {
+  co_await cortado::respond(request, std::stoi(argument(request, "code")), "status body");
+}
+
+asio::awaitable<void> big(HTTPServerRequest& request) {
+  co_await cortado::respond(request, 200, std::string(std::stoul(argument(request, "n")), 'x'));
+}
+
+using Route = asio::awaitable<void> (*)(HTTPServerRequest&);
+
+asio::awaitable<void> routes(HTTPServerRequest& request) {
+  static const std::map<std::string, Route, std::less<>> table = {{"/echo", echo},
+                                                                  {"/headers", show_headers},
+                                                                  {"/chunked", chunked},
+                                                                  {"/gzip", gzipped},
+                                                                  {"/bomb", gzip_bomb},
+                                                                  {"/redirect", redirect},
+                                                                  {"/loop", redirect_loop},
+                                                                  {"/nocontent", no_content},
+                                                                  {"/notmodified", not_modified},
+                                                                  {"/status", status},
+                                                                  {"/big", big}};
+  const auto it = table.find(request.path);
+  co_await (it == table.end() ? hello : it->second)(request);
+}
+
+std::string tls_file(const char* name) {
+  std::string path = CORTADO_TEST_DATA;
+  path.append("/tls/").append(name);
+  return path;
+}
+
+std::shared_ptr<asio::ssl::context> server_tls() {
+  return cortado::make_server_ssl_context(tls_file("server.pem"), tls_file("server.key"));
+}
+
+template <class E>
+E capture(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e;
+  }
+  FAIL("the expected exception was not thrown");
+  throw std::logic_error("not reached");
+}
+
+// Keeps expected server-side error logs out of the test output.
+struct QuietLogs {
+  QuietLogs() {
+    previous = cortado::log::set_sink([](const cortado::log::Record&) {});
+  }
+  ~QuietLogs() { cortado::log::set_sink(previous); }
+  cortado::log::Sink previous;
+};
+
+// For tests that run several fetches at once on one loop.
+struct Result {
+  bool done = false;
+  int code = 0;
+  std::string body;
+  std::exception_ptr error;
+};
+
+asio::awaitable<void> fetch_into(AsyncHTTPClient* client, HTTPRequest request, Result* out,
+                                 std::vector<int>* order, int index) {
+  try {
+    HTTPResponse r = co_await client->fetch(std::move(request));
+    out->code = r.code;
+    out->body = std::move(r.body);
+  } catch (...) {
+    out->error = std::current_exception();
+  }
+  out->done = true;
+  if (order) order->push_back(index);
+}
+
+template <class E>
+bool threw(const Result& r) {
+  if (!r.error) return false;
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
+// Polls a condition that another thread makes true (a server closing a connection), for at most
+// `limit`: a bounded wait for an event, not a sleep standing in for one.
+template <class F>
+bool eventually(F&& condition, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// Against cortado's own server.
+
+TEST_CASE("httpclient: GET and POST round trips") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const HTTPResponse r = client.fetch(url(s.port(), "/"));
+  CHECK(r.code == 200);
+  CHECK(r.reason == "OK");
+  CHECK(r.body == "Hello, World!");
+  CHECK(r.headers.get("Content-Length") == "13");
+  CHECK(r.effective_url == url(s.port(), "/"));
+  CHECK(r.request_time.count() > 0);
+
+  const std::string body(100000, 'b');
+  const HTTPResponse p =
+      client.fetch(HTTPRequest{.url = url(s.port(), "/echo"), .method = "POST", .body = body});
+  CHECK(p.headers.get("X-Method") == "POST");
+  CHECK(p.body == body);
+
+  const HTTPResponse empty_post =
+      client.fetch(HTTPRequest{.url = url(s.port(), "/echo"), .method = "POST"});
+  CHECK(empty_post.code == 200);
+  CHECK(empty_post.body.empty());
+}
+
+TEST_CASE("httpclient: request headers, user agent and basic auth") {
+  ServerThread s(routes);
+  HTTPClient client;
+  HTTPRequest request{
+      .url = url(s.port(), "/headers?x=1"), .auth_username = "user", .auth_password = "pass"};
+  request.headers.add("X-Custom", "yes");
+  const HTTPResponse r = client.fetch(request);
+  CHECK(r.body.find(fmt::format("Host: 127.0.0.1:{}\n", s.port())) != std::string::npos);
+  CHECK(r.body.find("User-Agent: cortado/") != std::string::npos);
+  CHECK(r.body.find("Accept-Encoding: gzip\n") != std::string::npos);
+  CHECK(r.body.find("Authorization: Basic dXNlcjpwYXNz\n") != std::string::npos);
+  CHECK(r.body.find("X-Custom: yes\n") != std::string::npos);
+
+  request.headers.add("X-Evil", "a\r\nInjected: 1");
+  CHECK_THROWS_AS(client.fetch(request), std::invalid_argument);
+}
+
+TEST_CASE("httpclient: chunked response") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const HTTPResponse r = client.fetch(url(s.port(), "/chunked"));
+  CHECK(r.headers.get("Transfer-Encoding") == "chunked");
+  CHECK(r.body == "one,two,three");
+}
+
+TEST_CASE("httpclient: gzip responses are inflated unless asked not to") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const HTTPResponse r = client.fetch(url(s.port(), "/gzip"));
+  CHECK(r.body == kGzipText);
+  CHECK_FALSE(r.headers.contains("Content-Encoding"));
+  CHECK(r.headers.get("X-Consumed-Content-Encoding") == "gzip");
+
+  const HTTPResponse raw =
+      client.fetch(HTTPRequest{.url = url(s.port(), "/gzip"), .decompress_response = false});
+  CHECK(raw.headers.get("Content-Encoding") == "gzip");
+  CHECK(cortado::gzip_decompress(raw.body, 1 << 20) == kGzipText);
+
+  std::string streamed;
+  int pieces = 0;
+  const HTTPResponse s2 = client.fetch(
+      HTTPRequest{.url = url(s.port(), "/gzip"), .streaming_callback = [&](std::string_view piece) {
+                    streamed += piece;
+                    ++pieces;
+                  }});
+  CHECK(s2.body.empty());
+  CHECK(pieces >= 1);
+  CHECK(streamed == kGzipText);
+}
+
+TEST_CASE("httpclient: a gzip bomb stops at max_body_size") {
+  QuietLogs quiet;
+  ServerThread s(routes);
+  HTTPClient client;
+  const auto e = capture<cortado::HTTPProtocolError>([&] {
+    client.fetch(HTTPRequest{.url = url(s.port(), "/bomb"), .max_body_size = 1024 * 1024});
+  });
+  CHECK(e.cause() == cortado::http_errc::body_too_large);
+  // The same limit on the wire.
+  const auto wire = capture<cortado::HTTPProtocolError>([&] {
+    client.fetch(HTTPRequest{.url = url(s.port(), "/big?n=200000"), .max_body_size = 1000});
+  });
+  CHECK(wire.cause() == cortado::http_errc::body_too_large);
+}
+
+TEST_CASE("httpclient: same-origin redirects keep credentials, cross-origin ones drop them") {
+  ServerThread a(routes);
+  ServerThread b(routes);
+  HTTPClient client;
+  HTTPRequest request{.url = url(a.port(), "/redirect?to=/headers"),
+                      .auth_username = "user",
+                      .auth_password = "pass"};
+  request.headers.add("Cookie", "session=secret");
+  const HTTPResponse same = client.fetch(request);
+  CHECK(same.code == 200);
+  CHECK(same.effective_url == url(a.port(), "/headers"));
+  CHECK(same.body.find("Authorization: Basic") != std::string::npos);
+  CHECK(same.body.find("Cookie: session=secret") != std::string::npos);
+
+  request.url = url(a.port(), "/redirect?to=" + url(b.port(), "/headers"));
+  request.headers.add("Authorization", "Bearer token");
+  request.auth_username.clear();
+  const HTTPResponse cross = client.fetch(request);
+  CHECK(cross.code == 200);
+  CHECK(cross.effective_url == url(b.port(), "/headers"));
+  CHECK(cross.body.find(fmt::format("Host: 127.0.0.1:{}", b.port())) != std::string::npos);
+  CHECK(cross.body.find("Authorization") == std::string::npos);
+  CHECK(cross.body.find("Cookie") == std::string::npos);
+}
+
+TEST_CASE("httpclient: redirect methods: 303 becomes GET, 307 keeps the POST") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const HTTPResponse see_other = client.fetch(HTTPRequest{
+      .url = url(s.port(), "/redirect?status=303&to=/echo"), .method = "POST", .body = "data"});
+  CHECK(see_other.headers.get("X-Method") == "GET");
+  CHECK(see_other.body.empty());
+  const HTTPResponse temporary = client.fetch(HTTPRequest{
+      .url = url(s.port(), "/redirect?status=307&to=echo"), .method = "POST", .body = "data"});
+  CHECK(temporary.headers.get("X-Method") == "POST");
+  CHECK(temporary.body == "data");
+
+  const HTTPResponse unfollowed = client.fetch(
+      HTTPRequest{.url = url(s.port(), "/redirect?to=/echo"), .follow_redirects = false});
+  CHECK(unfollowed.code == 302);
+  CHECK(unfollowed.headers.get("Location") == "/echo");
+  CHECK(unfollowed.body == "moved");
+}
+
+TEST_CASE("httpclient: max_redirects exceeded") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const auto e = capture<HTTPClientError>(
+      [&] { client.fetch(HTTPRequest{.url = url(s.port(), "/loop"), .max_redirects = 3}); });
+  CHECK(e.code() == 302);
+  REQUIRE(e.response() != nullptr);
+  CHECK(e.response()->headers.get("Location") == "/loop");
+
+  const HTTPResponse r =
+      client.fetch(HTTPRequest{.url = url(s.port(), "/loop"), .max_redirects = 2}, false);
+  CHECK(r.code == 302);
+  CHECK(r.body == "again");
+}
+
+TEST_CASE("httpclient: HEAD, 204 and 304 have no body and keep the connection usable") {
+  CountingServer s(routes);
+  HTTPClient client;
+  const HTTPResponse head = client.fetch(HTTPRequest{.url = url(s.port(), "/"), .method = "HEAD"});
+  CHECK(head.code == 200);
+  CHECK(head.headers.get("Content-Length") == "13");
+  CHECK(head.body.empty());
+  const HTTPResponse no_content = client.fetch(url(s.port(), "/nocontent"));
+  CHECK(no_content.code == 204);
+  CHECK(no_content.body.empty());
+  const HTTPResponse not_modified = client.fetch(url(s.port(), "/notmodified"));
+  CHECK(not_modified.code == 304);
+  CHECK(not_modified.body.empty());
+  CHECK(client.fetch(url(s.port(), "/")).body == "Hello, World!");
+  CHECK(s.accepted() == 1);
+}
+
+TEST_CASE("httpclient: raise_error on and off") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const auto e = capture<HTTPClientError>([&] { client.fetch(url(s.port(), "/status?code=404")); });
+  CHECK(e.code() == 404);
+  REQUIRE(e.response() != nullptr);
+  CHECK(e.response()->body == "status body");
+  CHECK(std::string(e.what()) == "HTTP 404: Not Found");
+
+  const HTTPResponse r = client.fetch(url(s.port(), "/status?code=503"), false);
+  CHECK(r.code == 503);
+  CHECK(r.body == "status body");
+  CHECK(client.fetch(url(s.port(), "/status?code=201")).code == 201);
+}
+
+TEST_CASE("httpclient: streaming and header callbacks") {
+  ServerThread s(routes);
+  HTTPClient client;
+  std::string streamed;
+  int pieces = 0;
+  std::vector<std::string> lines;
+  const HTTPResponse r = client.fetch(
+      HTTPRequest{.url = url(s.port(), "/big?n=200000"),
+                  .streaming_callback =
+                      [&](std::string_view piece) {
+                        streamed += piece;
+                        ++pieces;
+                      },
+                  .header_callback = [&](std::string_view line) { lines.emplace_back(line); }});
+  CHECK(r.code == 200);
+  CHECK(r.body.empty());
+  CHECK(streamed == std::string(200000, 'x'));
+  CHECK(pieces > 1);
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
+  CHECK(lines.back() == "\r\n");
+  CHECK(std::find(lines.begin(), lines.end(), "Content-Length: 200000\r\n") != lines.end());
+}
+
+TEST_CASE("httpclient: Expect: 100-continue") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const HTTPResponse r = client.fetch(HTTPRequest{.url = url(s.port(), "/echo"),
+                                                  .method = "PUT",
+                                                  .body = "after the 100",
+                                                  .expect_100_continue = true});
+  CHECK(r.body == "after the 100");
+}
+
+TEST_CASE("httpclient: keep-alive connections are reused") {
+  CountingServer s(routes);
+  HTTPClient client;
+  for (int i = 0; i < 5; ++i) CHECK(client.fetch(url(s.port(), "/")).code == 200);
+  CHECK(client.fetch(HTTPRequest{.url = url(s.port(), "/echo"), .method = "POST", .body = "x"})
+            .body == "x");
+  CHECK(client.fetch(url(s.port(), "/chunked")).body == "one,two,three");
+  CHECK(s.accepted() == 1);
+
+  // A request that asks the server to close does not leave its connection in the pool.
+  HTTPRequest closing{.url = url(s.port(), "/")};
+  closing.headers.add("Connection", "close");
+  CHECK(client.fetch(closing).code == 200);
+  CHECK(client.fetch(url(s.port(), "/")).code == 200);
+  CHECK(s.accepted() == 2);
+}
+
+TEST_CASE("httpclient: a connection the server closed while idle is not reused") {
+  cortado::HTTPServerOptions options;
+  options.idle_connection_timeout = 100ms;
+  CountingServer s(routes, options);
+  HTTPClient client;
+  CHECK(client.fetch(url(s.port(), "/")).code == 200);
+  REQUIRE(eventually([&] { return s.open_connections() == 0; }));
+  CHECK(client.fetch(url(s.port(), "/")).code == 200);
+  CHECK(s.accepted() == 2);
+}
+
+namespace {
+
+// Answers the first request of its first connection with keep-alive, then closes that
+// connection as the second request arrives: the race that the peek before reuse cannot see.
+asio::awaitable<void> close_on_second_request(tcp::socket& socket, int n) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  if (n == 0) {
+    co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+    std::string second;
+    co_await RawServer::read_head(socket, second);
+    co_return;  // closes without answering
+  }
+  co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nretry");
+  co_await RawServer::wait_for_close(socket);
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: an idempotent request is retried once when a reused connection fails") {
+  SUBCASE("GET is retried on a new connection") {
+    RawServer s(close_on_second_request);
+    HTTPClient client;
+    CHECK(client.fetch(url(s.port(), "/")).body == "first");
+    CHECK(client.fetch(url(s.port(), "/")).body == "retry");
+    CHECK(s.accepted() == 2);
+  }
+  SUBCASE("POST is not") {
+    RawServer s(close_on_second_request);
+    HTTPClient client;
+    CHECK(client.fetch(url(s.port(), "/")).body == "first");
+    capture<cortado::HTTPStreamClosedError>([&] {
+      client.fetch(HTTPRequest{.url = url(s.port(), "/"), .method = "POST", .body = "once"});
+    });
+    CHECK(s.accepted() == 1);
+  }
+}
+
+namespace {
+
+asio::awaitable<void> never_answer(tcp::socket& socket, int) {
+  co_await RawServer::wait_for_close(socket);
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: a server that never answers times out") {
+  RawServer s(never_answer);
+  HTTPClient client;
+  const auto start = std::chrono::steady_clock::now();
+  const auto e = capture<cortado::HTTPTimeoutError>(
+      [&] { client.fetch(HTTPRequest{.url = url(s.port(), "/"), .request_timeout = 300ms}); });
+  CHECK(e.code() == 599);
+  CHECK(e.cause() == cortado::stream_errc::timed_out);
+  CHECK(std::chrono::steady_clock::now() - start < 30s);
+}
+
+TEST_CASE("httpclient: max_clients queues the rest in FIFO order") {
+  CountingServer s(routes);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 2});
+  std::vector<Result> results(12);
+  std::vector<int> order;
+  for (int i = 0; i < 12; ++i) {
+    asio::co_spawn(
+        loop.context(),
+        fetch_into(
+            &client,
+            HTTPRequest{.url = url(s.port(), "/echo"), .method = "POST", .body = std::to_string(i)},
+            &results[i], &order, i),
+        asio::detached);
+  }
+  CHECK(client.stats().active == 0);
+  loop.run();
+  for (int i = 0; i < 12; ++i) {
+    CHECK(results[i].done);
+    CHECK(results[i].body == std::to_string(i));
+  }
+  CHECK(s.accepted() <= 2);  // never more than max_clients connections at once
+  CHECK(client.stats().idle_connections == static_cast<std::size_t>(s.accepted()));
+  CHECK(client.stats().active == 0);
+
+  // With one slot, fetches finish in the order they were made.
+  CountingServer one(routes);
+  AsyncHTTPClient serial(loop.executor(), {.max_clients = 1});
+  std::vector<Result> serial_results(8);
+  std::vector<int> serial_order;
+  for (int i = 0; i < 8; ++i) {
+    asio::co_spawn(loop.context(),
+                   fetch_into(&serial, HTTPRequest{.url = url(one.port(), "/")}, &serial_results[i],
+                              &serial_order, i),
+                   asio::detached);
+  }
+  loop.context().restart();
+  loop.run();
+  CHECK(serial_order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(one.accepted() == 1);
+}
+
+TEST_CASE("httpclient: time spent queued counts toward request_timeout") {
+  RawServer s(never_answer);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 1});
+  Result holder, queued;
+  std::vector<int> order;
+  asio::co_spawn(loop.context(),
+                 fetch_into(&client, HTTPRequest{.url = url(s.port(), "/"), .request_timeout = 2s},
+                            &holder, &order, 0),
+                 asio::detached);
+  asio::co_spawn(
+      loop.context(),
+      fetch_into(&client, HTTPRequest{.url = url(s.port(), "/"), .request_timeout = 200ms}, &queued,
+                 &order, 1),
+      asio::detached);
+  loop.run();
+  CHECK(threw<cortado::HTTPTimeoutError>(holder));
+  CHECK(threw<cortado::HTTPTimeoutError>(queued));
+  CHECK(order == std::vector<int>{1, 0});  // the queued one gave up first, still queued
+  CHECK(s.accepted() == 1);
+}
+
+TEST_CASE("httpclient: connection refused and bad URLs") {
+  HTTPClient client;
+  std::uint16_t closed_port;
+  {
+    asio::io_context context;
+    tcp::acceptor probe(context, {asio::ip::make_address("127.0.0.1"), 0});
+    closed_port = probe.local_endpoint().port();
+  }
+  const auto e =
+      capture<cortado::HTTPConnectionError>([&] { client.fetch(url(closed_port, "/")); });
+  CHECK(e.cause() == asio::error::connection_refused);
+  CHECK_THROWS_AS(client.fetch("ftp://127.0.0.1/"), cortado::InvalidURLError);
+  CHECK_THROWS_AS(client.fetch("http://user:pw@127.0.0.1/"), cortado::InvalidURLError);
+  CHECK_THROWS_AS(client.fetch("/relative"), cortado::InvalidURLError);
+}
+
+TEST_CASE("httpclient: IPv6 literal URLs") {
+  CountingServer s(routes, {}, "::1");
+  HTTPClient client;
+  const HTTPResponse r = client.fetch(fmt::format("http://[::1]:{}/headers", s.port()));
+  CHECK(r.code == 200);
+  CHECK(r.effective_url == fmt::format("http://[::1]:{}/headers", s.port()));
+  CHECK(r.body.find(fmt::format("Host: [::1]:{}", s.port())) != std::string::npos);
+}
+
+TEST_CASE("httpclient: the async client is affine to its loop, and close() stops it") {
+  cortado::IOLoop mine;
+  cortado::IOLoop other;
+  AsyncHTTPClient client(mine.executor());
+  CHECK_THROWS_AS(other.run_sync(client.fetch("http://127.0.0.1:1/")), std::logic_error);
+  client.close();
+  CHECK_THROWS_AS(mine.run_sync(client.fetch("http://127.0.0.1:1/")), std::logic_error);
+}
+
+// ------------------------------------------------------------------------------------------
+// Hostile and unusual servers.
+
+namespace {
+
+asio::awaitable<void> endless_headers(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  if (!co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\n")) co_return;
+  const std::string line = "X-Filler: " + std::string(1000, 'a') + "\r\n";
+  for (int i = 0; i < 100000; ++i) {  // 100 MB at most, if nobody stopped reading
+    if (!co_await RawServer::send(socket, line)) co_return;
+  }
+}
+
+asio::awaitable<void> bad_chunk(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  co_await RawServer::wait_for_close(socket);
+}
+
+asio::awaitable<void> huge_chunk(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket,
+                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffff\r\n");
+  co_await RawServer::wait_for_close(socket);
+}
+
+asio::awaitable<void> truncated_body(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+}
+
+asio::awaitable<void> close_delimited(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket,
+                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close");
+}
+
+asio::awaitable<void> interim_responses(tcp::socket& socket, int) {
+  std::string buffer;
+  while (co_await RawServer::read_head(socket, buffer)) {
+    co_await RawServer::send(socket,
+                             "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+                             "HTTP/1.1 102 Processing\r\n\r\n"
+                             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  }
+}
+
+asio::awaitable<void> http10_server(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket, "HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n1.0!");
+  co_await RawServer::wait_for_close(socket);
+}
+
+asio::awaitable<void> unasked_upgrade(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  co_await RawServer::send(socket, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n");
+  co_await RawServer::wait_for_close(socket);
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: a huge header block is an error, not unbounded memory") {
+  RawServer s(endless_headers);
+  HTTPClient client;
+  const auto e = capture<cortado::HTTPProtocolError>([&] { client.fetch(url(s.port(), "/")); });
+  CHECK(e.cause() == cortado::http_errc::header_too_large);
+}
+
+TEST_CASE("httpclient: malformed and oversized chunks are errors") {
+  {
+    RawServer s(bad_chunk);
+    HTTPClient client;
+    const auto e = capture<cortado::HTTPProtocolError>([&] { client.fetch(url(s.port(), "/")); });
+    CHECK(e.cause() == cortado::http_errc::bad_chunk);
+  }
+  {
+    RawServer s(huge_chunk);
+    HTTPClient client;
+    const auto e = capture<cortado::HTTPProtocolError>([&] { client.fetch(url(s.port(), "/")); });
+    CHECK(e.cause() == cortado::http_errc::body_too_large);
+  }
+}
+
+TEST_CASE("httpclient: framing edge cases") {
+  SUBCASE("a body cut short by a close") {
+    RawServer s(truncated_body);
+    HTTPClient client;
+    capture<cortado::HTTPStreamClosedError>([&] { client.fetch(url(s.port(), "/")); });
+  }
+  SUBCASE("a close-delimited body, and its connection is not reused") {
+    RawServer s(close_delimited);
+    HTTPClient client;
+    CHECK(client.fetch(url(s.port(), "/")).body == "until close");
+    CHECK(client.fetch(url(s.port(), "/")).body == "until close");
+    CHECK(s.accepted() == 2);
+  }
+  SUBCASE("1xx interim responses are skipped") {
+    RawServer s(interim_responses);
+    HTTPClient client;
+    const HTTPResponse r = client.fetch(url(s.port(), "/"));
+    CHECK(r.code == 200);
+    CHECK(r.body == "ok");
+    CHECK(client.fetch(url(s.port(), "/")).body == "ok");
+    CHECK(s.accepted() == 1);
+  }
+  SUBCASE("HTTP/1.0 without keep-alive is not reused") {
+    RawServer s(http10_server);
+    HTTPClient client;
+    CHECK(client.fetch(url(s.port(), "/")).body == "1.0!");
+    CHECK(client.fetch(url(s.port(), "/")).body == "1.0!");
+    CHECK(s.accepted() == 2);
+  }
+  SUBCASE("an unasked-for 101 is refused") {
+    RawServer s(unasked_upgrade);
+    HTTPClient client;
+    const auto e = capture<cortado::HTTPProtocolError>([&] { client.fetch(url(s.port(), "/")); });
+    CHECK(e.cause() == cortado::client_errc::unexpected_upgrade);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// TLS with the test CA.
+
+TEST_CASE("httpclient: HTTPS with certificate and host name verification") {
+  QuietLogs quiet;
+  CountingServer s(routes, {}, "127.0.0.1", server_tls());
+  HTTPClient client;
+  const std::string ca = tls_file("ca.pem");
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    const HTTPResponse r = client.fetch(
+        HTTPRequest{.url = fmt::format("https://{}:{}/", host, s.port()), .ca_certs = ca});
+    CHECK(r.body == "Hello, World!");
+  }
+  for (int i = 0; i < 3; ++i) {
+    CHECK(client
+              .fetch(HTTPRequest{.url = fmt::format("https://127.0.0.1:{}/gzip", s.port()),
+                                 .ca_certs = ca})
+              .body == kGzipText);
+  }
+  CHECK(s.accepted() == 2);  // one connection per host name, each reused
+
+  // The system's CAs do not know the test CA.
+  capture<cortado::HTTPConnectionError>(
+      [&] { client.fetch(fmt::format("https://127.0.0.1:{}/", s.port())); });
+  const HTTPResponse unchecked = client.fetch(
+      HTTPRequest{.url = fmt::format("https://127.0.0.1:{}/", s.port()), .validate_cert = false});
+  CHECK(unchecked.code == 200);
+}
+
+TEST_CASE("httpclient: HTTPS refuses a certificate for another name") {
+  QuietLogs quiet;
+  CountingServer s(routes, {}, "127.0.0.2", server_tls());  // the certificate does not name it
+  HTTPClient client;
+  const std::string target = fmt::format("https://127.0.0.2:{}/", s.port());
+  capture<cortado::HTTPConnectionError>(
+      [&] { client.fetch(HTTPRequest{.url = target, .ca_certs = tls_file("ca.pem")}); });
+  CHECK(client.fetch(HTTPRequest{.url = target, .validate_cert = false}).code == 200);
+}
+
+TEST_CASE("httpclient: HTTPS over IPv6 and with a client certificate") {
+  QuietLogs quiet;
+  auto tls = server_tls();
+  tls->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  tls->load_verify_file(tls_file("ca.pem"));
+  CountingServer s(routes, {}, "::1", tls);
+  HTTPClient client;
+  const std::string target = fmt::format("https://[::1]:{}/", s.port());
+  const HTTPResponse r = client.fetch(HTTPRequest{.url = target,
+                                                  .ca_certs = tls_file("ca.pem"),
+                                                  .client_cert = tls_file("server.pem"),
+                                                  .client_key = tls_file("server.key")});
+  CHECK(r.body == "Hello, World!");
+  CHECK_THROWS_AS(client.fetch(HTTPRequest{.url = target, .ca_certs = tls_file("ca.pem")}),
+                  HTTPClientError);
+}
+
+// ------------------------------------------------------------------------------------------
+// Against a server that is not ours: Tornado, from Debian's python3-tornado.
+
+namespace {
+
+constexpr const char* kTornadoApp = R"(
+import asyncio
+import tornado.httpserver, tornado.netutil, tornado.web
+
+accepted = 0
+
+class CountingServer(tornado.httpserver.HTTPServer):
+    def handle_stream(self, stream, address):
+        global accepted
+        accepted += 1
+        return super().handle_stream(stream, address)
+
+class Hello(tornado.web.RequestHandler):
+    def get(self):
+        self.write("Hello from Tornado")
+
+class Chunked(tornado.web.RequestHandler):
+    async def get(self):
+        for piece in ("one,", "two,", "three"):
+            self.write(piece)
+            await self.flush()
+
+class Text(tornado.web.RequestHandler):
+    def get(self):
+        self.set_header("Content-Type", "text/plain")
+        self.write("tornado " * 1000)
+
+class Accepted(tornado.web.RequestHandler):
+    def get(self):
+        self.write(str(accepted))
+
+async def main():
+    app = tornado.web.Application(
+        [("/", Hello), ("/chunked", Chunked), ("/text", Text), ("/accepted", Accepted)],
+        compress_response=True)
+    server = CountingServer(app)
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server.add_sockets(sockets)
+    print(sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+)";
+
+}  // namespace
+
+TEST_CASE("httpclient: against Tornado: chunked, gzip and keep-alive") {
+  cortado::test::TornadoProcess tornado(kTornadoApp);
+  HTTPClient client;
+  const auto at = [&](std::string_view target) { return url(tornado.port(), target); };
+  CHECK(client.fetch(at("/")).body == "Hello from Tornado");
+
+  const HTTPResponse chunked =
+      client.fetch(HTTPRequest{.url = at("/chunked"), .decompress_response = false});
+  CHECK(chunked.headers.get("Transfer-Encoding") == "chunked");
+  CHECK(chunked.body == "one,two,three");
+
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) expected += "tornado ";
+  const HTTPResponse gzipped = client.fetch(at("/text"));
+  CHECK(gzipped.headers.get("X-Consumed-Content-Encoding") == "gzip");
+  CHECK(gzipped.body == expected);
+
+  // gzip on a chunked body, flushed piece by piece.
+  CHECK(client.fetch(at("/chunked")).body == "one,two,three");
+
+  CHECK(client.fetch(at("/accepted")).body == "1");
+}
