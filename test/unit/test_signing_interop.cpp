@@ -119,7 +119,8 @@ class Tornado {
   Tornado(const Tornado&) = delete;
   Tornado& operator=(const Tornado&) = delete;
 
-  // Runs the commands (fields: hex or digits only) in one process; one output line each.
+  // Runs the commands in one process; one output line each. Fields are hex, decimal, or the
+  // secrets spec ("1=<hex>,2=<hex>"): nothing the shell would interpret, so no quoting.
   std::vector<std::string> run(const std::vector<Command>& commands) const {
     // -I: ignore the environment and the current directory, so only Debian's packages load.
     std::string shell(kPython);

@@ -3,8 +3,9 @@
 // and a Tornado server can share cookies during a migration. Pure functions: the caller passes
 // the clock; only the XSRF mask and raw token draw on the system's random generator.
 //
-// Every decoder takes bytes from the network: it runs in time linear in the input, allocates at
-// most the size of the input, never throws, and answers nullopt for anything it does not accept.
+// Every decoder takes bytes from the network: its time and memory are linear in the input (no
+// backtracking, no recursion, no allocation sized by a length field), it never throws, and it
+// answers nullopt for anything it does not accept.
 #pragma once
 
 #include <cstdint>
@@ -44,12 +45,14 @@ std::string create_signed_value(const SigningKeys& keys, std::string_view name,
                                 std::string_view value, std::int64_t now_seconds);
 
 // The value inside `signed_value` if it is a well-formed version 2 value for `name`, signed with
-// the key its key version selects, and signed no more than max_age_days before now_seconds (as
-// in Tornado, there is no check against timestamps in the future; a NaN max age accepts
-// nothing). Version 1 values (Tornado before 3.0: HMAC-SHA1 without a version prefix) are
-// refused. Stricter than Tornado where Tornado is lenient without reason: numbers must be plain
-// canonical decimals (no sign, spaces or leading zeros; Tornado never writes them) and the base64
-// must be canonical. The signature is compared in constant time.
+// the key its key version selects (with a single secret: that secret, whatever version is
+// recorded, as in Tornado), and signed no more than max_age_days before now_seconds (as in
+// Tornado, timestamps in the future are not refused; a NaN max age accepts nothing).
+// Version 1 values (Tornado before 3.0: HMAC-SHA1 without a version prefix) are refused.
+// Stricter than Tornado where Tornado is lenient without reason: numbers must be canonical
+// decimals (no '+', spaces or leading zeros, and only the key version may be negative; Tornado
+// never writes otherwise) and the base64 must be canonical. The signature is compared in
+// constant time.
 std::optional<std::string> decode_signed_value(const SigningKeys& keys, std::string_view name,
                                                std::string_view signed_value, double max_age_days,
                                                std::int64_t now_seconds);
@@ -74,6 +77,9 @@ std::string encode_xsrf_token(std::string_view raw_token, std::int64_t timestamp
 //   - any other "<version>|..." prefix (a decimal without leading zero) is refused, as Tornado
 //     refuses versions it does not know;
 //   - anything else is version 1: the hex-decoded bytes if it is hex, else the bytes as they are.
+// Fields must be exact: hex digits, and a decimal timestamp without sign '+', spaces or leading
+// zeros (Tornado's int() would allow them; nothing writes them). Tornado's version regex also
+// reads a "2|" value containing a line break as version 1; here it is refused.
 // An empty token is refused in every version (Tornado turns it into a 403 later; refusing it here
 // lets the caller issue a fresh token instead).
 std::optional<XsrfToken> decode_xsrf_token(std::string_view cookie_or_argument);
