@@ -42,9 +42,10 @@ class CountingHTTPServer : public HTTPServer {
 
  protected:
   asio::awaitable<void> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                      std::size_t worker) override {
+                                      std::size_t worker,
+                                      asio::cancellation_signal& cancel) override {
     accepted_.fetch_add(1);
-    co_await HTTPServer::handle_stream(stream, remote, worker);
+    co_await HTTPServer::handle_stream(stream, remote, worker, cancel);
   }
 
  private:

@@ -297,8 +297,12 @@ class HandlerDelegate final : public HTTPMessageDelegate {
       if (auto gzip = make_gzip_transform(request)) h.transforms_.push_back(std::move(gzip));
     }
     stream_ = match.spec && match.spec->stream_request_body;
-    // A streaming handler's prepare() runs before the body is read, so it can refuse it.
-    if (stream_) co_await guarded(&HandlerDelegate::before_method);
+    // A streaming handler's prepare() runs before the body is read, so it can refuse it: the
+    // refusal is sent now, and the connection then skips the body.
+    if (stream_) {
+      co_await guarded(&HandlerDelegate::before_method);
+      if (handler_->finished_) co_await complete();
+    }
   }
 
   asio::awaitable<void> data_received(std::string_view chunk) override {
@@ -310,6 +314,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   }
 
   asio::awaitable<void> finish() override {
+    if (done_) co_return;
     if (!stream_) co_await guarded(&HandlerDelegate::before_method);
     if (!handler_->finished_) co_await guarded(&HandlerDelegate::method);
     co_await complete();
@@ -361,6 +366,8 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   }
 
   asio::awaitable<void> complete() {
+    if (done_) co_return;
+    done_ = true;
     RequestHandler& h = *handler_;
     if (!h.finished_ && connection_.open()) {
       // auto_finish off and the method returned: the handler owns the response from here on
@@ -401,6 +408,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   HTTPServerRequest* request_ = nullptr;
   std::unique_ptr<RequestHandler> handler_;
   bool stream_ = false;
+  bool done_ = false;  // the response is complete and the request logged
 };
 
 }  // namespace detail
