@@ -265,7 +265,14 @@ class VersionCache {
       const auto it = entries_.find(path);
       if (it != entries_.end() && it->second.id == id) return it->second.hash;
     }
+    const std::int64_t now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(system_clock::now().time_since_epoch())
+            .count();
     std::string hash = sha1_hex(file.fd.get());
+    // File timestamps tick coarsely (a few ms on ext4, 2 s on FAT): a same-size rewrite within
+    // one tick keeps the identity. So a file changed too recently is hashed on every request
+    // until its timestamps can tell versions apart (git's "racy" entries, handled the same way).
+    if (now_ns - id.ctime_ns < kRacyWindow.count()) return hash;
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
     entries_.insert_or_assign(path, Entry{id, hash});
@@ -274,6 +281,7 @@ class VersionCache {
 
  private:
   static constexpr std::size_t kMaxEntries = 10000;
+  static constexpr std::chrono::nanoseconds kRacyWindow = std::chrono::seconds(2);
   struct Entry {
     FileIdentity id;
     std::string hash;
