@@ -546,6 +546,12 @@ bool download_matches(const std::string& url, const fs::path& file) {
              .output == "same\n";
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1.
 long status_kib(std::string_view field) {
   std::ifstream status("/proc/self/status");
@@ -599,6 +605,11 @@ TEST_CASE("static_file: a 256 MiB download keeps the server's memory flat") {
     ::close(fd);
   }
   Site site(tree);
+  if (kAddressSanitizer) {
+    // Its quarantine keeps freed chunks resident: RSS says nothing about the handler there.
+    CHECK(download_matches(site.url("/static/sparse.bin"), big));
+    return;
+  }
   if (!reset_peak_rss() || status_kib("VmHWM") > status_kib("VmRSS") + 1024) {
     MESSAGE("cannot reset the peak RSS here (/proc/self/clear_refs): memory not measured");
     CHECK(download_matches(site.url("/static/sparse.bin"), big));
