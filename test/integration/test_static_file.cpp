@@ -36,6 +36,8 @@ namespace {
 constexpr std::string_view kSecret = "TOP-SECRET-4242";
 constexpr std::string_view kHello = "Hello, static world!\n";
 constexpr std::string_view kDigits = "0123456789";
+// Never through a proxy from the environment; bounded, so a hung server fails the test.
+const std::string kCurl = "curl -sS --noproxy '*' --max-time 120 ";
 // Wed, 01 Jan 2020 00:00:00 GMT: a fixed mtime makes Last-Modified predictable.
 constexpr std::time_t kFixedMtime = 1577836800;
 
@@ -360,23 +362,23 @@ TEST_CASE("static_file: curl sees the same responses") {
   QuietLogs quiet;
   StaticTree tree;
   Site site(tree);
-  CHECK(run_command("curl -sS " + site.url("/static/hello.txt")).output == kHello);
-  CHECK(run_command("curl -sS -r 2-5 " + site.url("/static/digits.bin")).output == "2345");
-  CHECK(run_command("curl -sS " + site.url("/static/with%20space%20%C3%BC.txt")).output ==
+  CHECK(run_command(kCurl + site.url("/static/hello.txt")).output == kHello);
+  CHECK(run_command(kCurl + "-r 2-5 " + site.url("/static/digits.bin")).output == "2345");
+  CHECK(run_command(kCurl + site.url("/static/with%20space%20%C3%BC.txt")).output ==
         "unicode name");
-  const auto head = run_command("curl -sS -I " + site.url("/static/digits.bin")).output;
+  const auto head = run_command(kCurl + "-I " + site.url("/static/digits.bin")).output;
   CHECK(head.find("HTTP/1.1 200") == 0);
   CHECK(head.find("Content-Length: 10\r\n") != std::string::npos);
   CHECK(head.find("Accept-Ranges: bytes\r\n") != std::string::npos);
   // curl revalidates with the date it was given.
   const auto revalidate =
-      run_command("curl -sS -o /dev/null -w '%{http_code}' -z 'Wed, 01 Jan 2020 00:00:00 GMT' " +
+      run_command(kCurl + "-o /dev/null -w '%{http_code}' -z 'Wed, 01 Jan 2020 00:00:00 GMT' " +
                   site.url("/static/digits.bin"));
   CHECK(revalidate.output == "304");
   for (const char* target : {"/static/../secret.txt", "/static/%2e%2e/secret.txt",
                              "/static/..%2fsecret.txt", "/static/escape"}) {
     CAPTURE(target);
-    const auto r = run_command("curl -sS --path-as-is -w '\\n%{http_code}' " + site.url(target));
+    const auto r = run_command(kCurl + "--path-as-is -w '\\n%{http_code}' " + site.url(target));
     CHECK(r.output.find(kSecret) == std::string::npos);
     CHECK(r.output.ends_with("\n403"));
   }
@@ -498,6 +500,17 @@ TEST_CASE("static_file: a new version of a file gets a new hash") {
   CHECK(r.code == 200);
   CHECK(r.body == updated);
   CHECK(header(r, "Etag") == etag_of(sha1_hex(updated)));
+
+  // Same size and the same mtime: only the inode's ctime (which may not have ticked yet) tells
+  // the versions apart, and a file changed within the last seconds is never served from the
+  // hash cache, so the content decides.
+  CHECK(header(site.fetch("/static/digits.bin"), "Etag") == etag_of(sha1_hex(kDigits)));
+  StaticTree::write(tree.root / "digits.bin", "9876543210");
+  StaticTree::set_mtime(tree.root / "digits.bin", kFixedMtime);
+  const Response digits = site.fetch("/static/digits.bin");
+  CHECK(digits.body == "9876543210");
+  CHECK(header(digits, "Etag") == etag_of(sha1_hex("9876543210")));
+  CHECK(header(digits, "Last-Modified") == "Wed, 01 Jan 2020 00:00:00 GMT");
 }
 
 namespace {
@@ -524,15 +537,20 @@ std::string sha256_of_file(const fs::path& path) {
 }
 
 std::string sha256_of_download(const std::string& url) {
-  return run_command("curl -sS --fail '" + url + "' | sha256sum").output;
+  return run_command(kCurl + "--fail '" + url + "' | sha256sum").output;
 }
 
 // Whether curl downloads exactly the bytes of `file` (cmp: cheaper than hashing 256 MiB twice).
 bool download_matches(const std::string& url, const fs::path& file) {
-  return run_command("curl -sS --fail '" + url + "' | cmp -s - '" + file.string() +
-                     "' && echo same")
+  return run_command(kCurl + "--fail '" + url + "' | cmp -s - '" + file.string() + "' && echo same")
              .output == "same\n";
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
 
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1.
 long status_kib(std::string_view field) {
@@ -565,7 +583,7 @@ TEST_CASE("static_file: a 64 MiB file arrives intact") {
   CHECK(sha256_of_download(site.url("/static/big.bin")) == expected);
   // And a range from the middle, across chunk boundaries.
   const auto slice =
-      run_command("curl -sS -r 1000000-1199999 '" + site.url("/static/big.bin") + "' | sha256sum")
+      run_command(kCurl + "-r 1000000-1199999 '" + site.url("/static/big.bin") + "' | sha256sum")
           .output;
   const auto expected_slice = run_command("tail -c +1000001 '" + (tree.root / "big.bin").string() +
                                           "' | head -c 200000 | sha256sum")
@@ -587,6 +605,11 @@ TEST_CASE("static_file: a 256 MiB download keeps the server's memory flat") {
     ::close(fd);
   }
   Site site(tree);
+  if (kAddressSanitizer) {
+    // Its quarantine keeps freed chunks resident: RSS says nothing about the handler there.
+    CHECK(download_matches(site.url("/static/sparse.bin"), big));
+    return;
+  }
   if (!reset_peak_rss() || status_kib("VmHWM") > status_kib("VmRSS") + 1024) {
     MESSAGE("cannot reset the peak RSS here (/proc/self/clear_refs): memory not measured");
     CHECK(download_matches(site.url("/static/sparse.bin"), big));

@@ -265,7 +265,14 @@ class VersionCache {
       const auto it = entries_.find(path);
       if (it != entries_.end() && it->second.id == id) return it->second.hash;
     }
+    const std::int64_t now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(system_clock::now().time_since_epoch())
+            .count();
     std::string hash = sha1_hex(file.fd.get());
+    // File timestamps tick coarsely (a few ms on ext4, 2 s on FAT): a same-size rewrite within
+    // one tick keeps the identity. So a file changed too recently is hashed on every request
+    // until its timestamps can tell versions apart (git's "racy" entries, handled the same way).
+    if (now_ns - id.ctime_ns < kRacyWindow.count()) return hash;
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
     entries_.insert_or_assign(path, Entry{id, hash});
@@ -274,6 +281,7 @@ class VersionCache {
 
  private:
   static constexpr std::size_t kMaxEntries = 10000;
+  static constexpr std::chrono::nanoseconds kRacyWindow = std::chrono::seconds(2);
   struct Entry {
     FileIdentity id;
     std::string hash;
@@ -365,6 +373,63 @@ std::string join(std::string_view directory, std::string_view name) {
   return out;
 }
 
+struct Located {
+  std::string path;  // the route argument, plus default_filename for a directory
+  Resolved target;
+};
+
+// The file a request names; a directory stands for its default file. nullopt when the answer
+// is instead a redirect to the directory's URL with its trailing slash. Throws 404 / 403.
+std::optional<Located> locate(RequestHandler& handler, std::string path, const std::string& root,
+                              const std::string& default_filename) {
+  Resolved target = resolve(root, path);
+  if (target.kind == Lookup::directory && !default_filename.empty()) {
+    const std::string& request_path = handler.request().path;
+    // Relative links in the index page need the trailing slash, as in Tornado.
+    if (!request_path.ends_with('/')) {
+      // "//host/..." would be a protocol-relative redirect to another site.
+      if (request_path.starts_with("//")) throw HTTPError(403, "path starts with //");
+      std::string location = request_path;
+      location.append("/");
+      handler.redirect(location, true);
+      return std::nullopt;
+    }
+    path = join(path, default_filename);
+    target = resolve(root, path);
+  }
+  if (target.kind == Lookup::missing) throw HTTPError(404);
+  if (target.kind != Lookup::file) {
+    throw HTTPError(403, fmt::format("{:?} is outside the root or not a file", path));
+  }
+  return Located{std::move(path), std::move(target)};
+}
+
+struct Span {
+  std::uint64_t start;
+  std::uint64_t end;  // exclusive
+};
+
+// The bytes to send, with the 206 status and Content-Range for a partial response. nullopt
+// when the range cannot be satisfied: the 416 response is then complete.
+std::optional<Span> choose_span(RequestHandler& handler, std::uint64_t size, std::string_view etag,
+                                system_clock::time_point modified) {
+  const RangeResolution range = requested_range(handler.request().headers, size, etag, modified);
+  switch (range.kind) {
+    case RangeResolution::Kind::unsatisfiable:
+      handler.set_status(416);
+      handler.set_header("Content-Type", "text/plain");
+      handler.set_header("Content-Range", format_unsatisfied_range(size));
+      return std::nullopt;
+    case RangeResolution::Kind::partial:
+      handler.set_status(206);
+      handler.set_header("Content-Range", format_content_range(range.start, range.end, size));
+      return Span{range.start, range.end};
+    case RangeResolution::Kind::full:
+      break;
+  }
+  return Span{0, size};
+}
+
 }  // namespace
 
 std::string_view static_content_type(std::string_view file_name) {
@@ -423,53 +488,23 @@ std::string_view StaticFileHandler::requested_path() const {
 }
 
 asio::awaitable<void> StaticFileHandler::serve(bool include_body) {
-  std::string path(requested_path());
-  Resolved target = resolve(root_, path);
-  if (target.kind == Lookup::directory && !default_filename_.empty()) {
-    // Relative links in the index page need the trailing slash, as in Tornado.
-    if (!request().path.ends_with('/')) {
-      // "//host/..." would be a protocol-relative redirect to another site.
-      if (request().path.starts_with("//")) throw HTTPError(403, "path starts with //");
-      std::string location = request().path;
-      location.append("/");
-      redirect(location, true);
-      co_return;
-    }
-    path = join(path, default_filename_);
-    target = resolve(root_, path);
-  }
-  if (target.kind == Lookup::missing) throw HTTPError(404);
-  if (target.kind != Lookup::file) {
-    throw HTTPError(403, fmt::format("{:?} is outside the root or not a file", path));
-  }
-  const OpenFile file = open_file(target);
+  const auto located = locate(*this, std::string(requested_path()), root_, default_filename_);
+  if (!located) co_return;  // redirected to the directory's URL
+  const OpenFile file = open_file(located->target);
   std::string etag = "\"";
-  etag.append(version_cache().version(target.path.native(), file)).append("\"");
+  etag.append(version_cache().version(located->target.path.native(), file)).append("\"");
   // HTTP dates have whole seconds; comparing If-Modified-Since needs the same precision.
   const system_clock::time_point modified{std::chrono::seconds(file.st.st_mtim.tv_sec)};
-  set_file_headers(path, etag, modified);
+  set_file_headers(located->path, etag, modified);
   if (not_modified(request().headers, etag, modified)) {
     set_status(304);
     co_return;
   }
   const auto size = static_cast<std::uint64_t>(file.st.st_size);
-  std::uint64_t start = 0;
-  std::uint64_t end = size;
-  const RangeResolution range = requested_range(request().headers, size, etag, modified);
-  if (range.kind == RangeResolution::Kind::unsatisfiable) {
-    set_status(416);
-    set_header("Content-Type", "text/plain");
-    set_header("Content-Range", format_unsatisfied_range(size));
-    co_return;
-  }
-  if (range.kind == RangeResolution::Kind::partial) {
-    set_status(206);
-    set_header("Content-Range", format_content_range(range.start, range.end, size));
-    start = range.start;
-    end = range.end;
-  }
-  set_header("Content-Length", static_cast<std::int64_t>(end - start));
-  if (include_body) co_await send_body(file.fd.get(), start, end);
+  const auto span = choose_span(*this, size, etag, modified);
+  if (!span) co_return;  // 416
+  set_header("Content-Length", static_cast<std::int64_t>(span->end - span->start));
+  if (include_body) co_await send_body(file.fd.get(), span->start, span->end);
 }
 
 void StaticFileHandler::set_file_headers(std::string_view path, std::string_view etag,

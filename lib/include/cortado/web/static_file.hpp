@@ -7,6 +7,16 @@
 // Settings.static_path adds such a route at Settings.static_url_prefix by itself, and
 // Application::static_url("app.js") gives "/static/app.js?v=<content hash>": responses to URLs
 // carrying ?v= may be cached for a year, because a new version of the file gets a new URL.
+//
+// What a request gets:
+//  - the file named by the route's first group (percent-decoded), confined to the root: "..",
+//    absolute paths, NUL bytes and symlinks that resolve outside the root are 403 (checked on
+//    the resolved path, and again on the opened descriptor); a missing file is 404;
+//  - ETag (quoted content hash), Last-Modified, Accept-Ranges, Content-Type, Content-Length;
+//    If-None-Match (weak comparison, lists, "*"), else If-Modified-Since -> 304;
+//  - one byte range -> 206 (If-Range honoured), an unsatisfiable one -> 416, several -> 200;
+//  - the body read and sent kChunkSize bytes at a time, each sent before the next is read.
+// File reads and the first hash of a file version happen on the loop's thread, as in Tornado.
 #pragma once
 
 #include <chrono>
@@ -56,8 +66,9 @@ std::string_view static_content_type(std::string_view file_name);
 
 // The content hash of the file `path` under `root` (hex SHA-1): StaticFileHandler's ETag
 // (quoted) and static_url's ?v=. Computed once per version of the file (same inode, size,
-// mtime and ctime) and cached; thread-safe. Empty when the file is missing, unreadable, not a
-// regular file, or outside `root`.
+// mtime and ctime) and cached process-wide; thread-safe. A file changed within the last 2 s is
+// rehashed each time (its timestamps may not have ticked yet). Empty when the file is missing,
+// unreadable, not a regular file, or outside `root`.
 std::string static_file_version(const std::string& root, std::string_view path);
 
 // The route pattern for files under a URL prefix: the prefix, regex-escaped, then "(.*)".
