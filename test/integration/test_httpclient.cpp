@@ -9,6 +9,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ssl/context.hpp>
@@ -357,6 +359,9 @@ TEST_CASE("httpclient: redirect methods: 303 becomes GET, 307 keeps the POST") {
   CHECK(temporary.headers.get("X-Method") == "POST");
   CHECK(temporary.body == "data");
 
+  capture<cortado::HTTPProtocolError>(
+      [&] { client.fetch(url(s.port(), "/redirect?to=ftp://127.0.0.1/file")); });
+
   const HTTPResponse unfollowed = client.fetch(
       HTTPRequest{.url = url(s.port(), "/redirect?to=/echo"), .follow_redirects = false});
   CHECK(unfollowed.code == 302);
@@ -592,6 +597,52 @@ TEST_CASE("httpclient: time spent queued counts toward request_timeout") {
   CHECK(threw<cortado::HTTPTimeoutError>(queued));
   CHECK(order == std::vector<int>{1, 0});  // the queued one gave up first, still queued
   CHECK(s.accepted() == 1);
+}
+
+namespace {
+
+// Cancels `signal` once the server has accepted the fetch's connection.
+asio::awaitable<void> cancel_after_accept(const RawServer* server,
+                                          asio::cancellation_signal* signal) {
+  while (server->accepted() == 0) co_await cortado::sleep(5ms);
+  signal->emit(asio::cancellation_type::terminal);
+}
+
+bool aborted(const Result& r) {
+  if (!r.error) return false;
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const HTTPClientError&) {
+    return false;
+  } catch (const std::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: a cancelled fetch ends with operation_aborted and frees its slot") {
+  RawServer silent(never_answer);
+  CountingServer s(routes);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 1});
+  asio::cancellation_signal signal;
+  Result cancelled, queued;
+  asio::co_spawn(
+      loop.context(),
+      fetch_into(&client, HTTPRequest{.url = url(silent.port(), "/")}, &cancelled, nullptr, 0),
+      asio::bind_cancellation_slot(signal.slot(), asio::detached));
+  asio::co_spawn(loop.context(),
+                 fetch_into(&client, HTTPRequest{.url = url(s.port(), "/")}, &queued, nullptr, 1),
+                 asio::detached);
+  asio::co_spawn(loop.context(), cancel_after_accept(&silent, &signal), asio::detached);
+  loop.run();
+  CHECK(aborted(cancelled));
+  CHECK(queued.code == 200);
+  CHECK(client.stats().active == 0);
+  CHECK(client.stats().idle_connections == 1);  // the cancelled connection was not pooled
 }
 
 TEST_CASE("httpclient: connection refused and bad URLs") {

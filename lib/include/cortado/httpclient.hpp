@@ -16,6 +16,10 @@
 // checked for a close from the server (a non-blocking peek); if a reused connection still fails
 // before any byte of the response, an idempotent request is retried once on a new connection.
 //
+// Cancellation. A fetch whose coroutine is cancelled (a cancellation slot, the losing side of an
+// awaitable_operators race) throws std::system_error(asio::error::operation_aborted), like any
+// Asio operation; its connection is closed, not pooled, and its max_clients slot is freed.
+//
 // Lifetime. Fetches in flight keep what they use alive: destroying or closing the client only
 // stops new fetches and closes the idle connections.
 #pragma once
