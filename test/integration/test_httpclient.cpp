@@ -467,6 +467,44 @@ TEST_CASE("httpclient: keep-alive connections are reused") {
   CHECK(s.accepted() == 2);
 }
 
+TEST_CASE("httpclient: idle connections are capped and expire") {
+  CountingServer s(routes);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 4, .max_idle_per_host = 1});
+  std::vector<Result> results(4);
+  for (int i = 0; i < 4; ++i) {
+    asio::co_spawn(
+        loop.context(),
+        fetch_into(&client, HTTPRequest{.url = url(s.port(), "/")}, &results[i], nullptr, i),
+        asio::detached);
+  }
+  loop.run();
+  for (const auto& r : results) CHECK(r.code == 200);
+  CHECK(s.accepted() == 4);
+  CHECK(client.stats().idle_connections == 1);
+  CHECK(client.stats().connections_opened == 4);
+
+  HTTPClient expiring({.idle_timeout = 0s});
+  CountingServer t(routes);
+  CHECK(expiring.fetch(url(t.port(), "/")).code == 200);
+  CHECK(expiring.fetch(url(t.port(), "/")).code == 200);
+  CHECK(t.accepted() == 2);
+}
+
+TEST_CASE("httpclient: user agents") {
+  ServerThread s(routes);
+  HTTPClient client({.user_agent = "client-default/1"});
+  CHECK(client.fetch(url(s.port(), "/headers")).body.find("User-Agent: client-default/1\n") !=
+        std::string::npos);
+  HTTPRequest own{.url = url(s.port(), "/headers")};
+  own.headers.add("User-Agent", "from-headers/2");
+  CHECK(client.fetch(own).body.find("User-Agent: from-headers/2\n") != std::string::npos);
+  own.user_agent = "from-field/3";
+  const std::string body = client.fetch(own).body;
+  CHECK(body.find("User-Agent: from-field/3\n") != std::string::npos);
+  CHECK(body.find("from-headers") == std::string::npos);
+}
+
 TEST_CASE("httpclient: a connection the server closed while idle is not reused") {
   cortado::HTTPServerOptions options;
   options.idle_connection_timeout = 100ms;
@@ -533,6 +571,17 @@ TEST_CASE("httpclient: a server that never answers times out") {
   CHECK(e.code() == 599);
   CHECK(e.cause() == cortado::stream_errc::timed_out);
   CHECK(std::chrono::steady_clock::now() - start < 30s);
+}
+
+TEST_CASE("httpclient: a TLS handshake that never comes times out as a connect timeout") {
+  RawServer s(never_answer);
+  HTTPClient client;
+  const auto e = capture<cortado::HTTPTimeoutError>([&] {
+    client.fetch(HTTPRequest{.url = fmt::format("https://127.0.0.1:{}/", s.port()),
+                             .connect_timeout = 300ms,
+                             .request_timeout = 60s});
+  });
+  CHECK(std::string(e.what()).find("connecting") != std::string::npos);
 }
 
 TEST_CASE("httpclient: max_clients queues the rest in FIFO order") {
@@ -739,6 +788,16 @@ asio::awaitable<void> http10_server(tcp::socket& socket, int) {
   co_await RawServer::wait_for_close(socket);
 }
 
+asio::awaitable<void> chunked_with_trailers(tcp::socket& socket, int) {
+  std::string buffer;
+  while (co_await RawServer::read_head(socket, buffer)) {
+    co_await RawServer::send(socket,
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "5;name=value\r\nhello\r\n0\r\nX-Checksum: abc\r\n"
+                             "Set-Cookie: ignored=1\r\n\r\n");
+  }
+}
+
 asio::awaitable<void> unasked_upgrade(tcp::socket& socket, int) {
   std::string buffer;
   if (!co_await RawServer::read_head(socket, buffer)) co_return;
@@ -790,6 +849,16 @@ TEST_CASE("httpclient: framing edge cases") {
     CHECK(r.code == 200);
     CHECK(r.body == "ok");
     CHECK(client.fetch(url(s.port(), "/")).body == "ok");
+    CHECK(s.accepted() == 1);
+  }
+  SUBCASE("trailers are read and ignored, and the connection stays usable") {
+    RawServer s(chunked_with_trailers);
+    HTTPClient client;
+    const HTTPResponse r = client.fetch(url(s.port(), "/"));
+    CHECK(r.body == "hello");
+    CHECK_FALSE(r.headers.contains("X-Checksum"));
+    CHECK_FALSE(r.headers.contains("Set-Cookie"));
+    CHECK(client.fetch(url(s.port(), "/")).body == "hello");
     CHECK(s.accepted() == 1);
   }
   SUBCASE("HTTP/1.0 without keep-alive is not reused") {
