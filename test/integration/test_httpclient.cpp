@@ -9,6 +9,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ssl/context.hpp>
@@ -357,6 +359,9 @@ TEST_CASE("httpclient: redirect methods: 303 becomes GET, 307 keeps the POST") {
   CHECK(temporary.headers.get("X-Method") == "POST");
   CHECK(temporary.body == "data");
 
+  capture<cortado::HTTPProtocolError>(
+      [&] { client.fetch(url(s.port(), "/redirect?to=ftp://127.0.0.1/file")); });
+
   const HTTPResponse unfollowed = client.fetch(
       HTTPRequest{.url = url(s.port(), "/redirect?to=/echo"), .follow_redirects = false});
   CHECK(unfollowed.code == 302);
@@ -462,6 +467,44 @@ TEST_CASE("httpclient: keep-alive connections are reused") {
   CHECK(s.accepted() == 2);
 }
 
+TEST_CASE("httpclient: idle connections are capped and expire") {
+  CountingServer s(routes);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 4, .max_idle_per_host = 1});
+  std::vector<Result> results(4);
+  for (int i = 0; i < 4; ++i) {
+    asio::co_spawn(
+        loop.context(),
+        fetch_into(&client, HTTPRequest{.url = url(s.port(), "/")}, &results[i], nullptr, i),
+        asio::detached);
+  }
+  loop.run();
+  for (const auto& r : results) CHECK(r.code == 200);
+  CHECK(s.accepted() == 4);
+  CHECK(client.stats().idle_connections == 1);
+  CHECK(client.stats().connections_opened == 4);
+
+  HTTPClient expiring({.idle_timeout = 0s});
+  CountingServer t(routes);
+  CHECK(expiring.fetch(url(t.port(), "/")).code == 200);
+  CHECK(expiring.fetch(url(t.port(), "/")).code == 200);
+  CHECK(t.accepted() == 2);
+}
+
+TEST_CASE("httpclient: user agents") {
+  ServerThread s(routes);
+  HTTPClient client({.user_agent = "client-default/1"});
+  CHECK(client.fetch(url(s.port(), "/headers")).body.find("User-Agent: client-default/1\n") !=
+        std::string::npos);
+  HTTPRequest own{.url = url(s.port(), "/headers")};
+  own.headers.add("User-Agent", "from-headers/2");
+  CHECK(client.fetch(own).body.find("User-Agent: from-headers/2\n") != std::string::npos);
+  own.user_agent = "from-field/3";
+  const std::string body = client.fetch(own).body;
+  CHECK(body.find("User-Agent: from-field/3\n") != std::string::npos);
+  CHECK(body.find("from-headers") == std::string::npos);
+}
+
 TEST_CASE("httpclient: a connection the server closed while idle is not reused") {
   cortado::HTTPServerOptions options;
   options.idle_connection_timeout = 100ms;
@@ -530,6 +573,17 @@ TEST_CASE("httpclient: a server that never answers times out") {
   CHECK(std::chrono::steady_clock::now() - start < 30s);
 }
 
+TEST_CASE("httpclient: a TLS handshake that never comes times out as a connect timeout") {
+  RawServer s(never_answer);
+  HTTPClient client;
+  const auto e = capture<cortado::HTTPTimeoutError>([&] {
+    client.fetch(HTTPRequest{.url = fmt::format("https://127.0.0.1:{}/", s.port()),
+                             .connect_timeout = 300ms,
+                             .request_timeout = 60s});
+  });
+  CHECK(std::string(e.what()).find("connecting") != std::string::npos);
+}
+
 TEST_CASE("httpclient: max_clients queues the rest in FIFO order") {
   CountingServer s(routes);
   cortado::IOLoop loop;
@@ -592,6 +646,52 @@ TEST_CASE("httpclient: time spent queued counts toward request_timeout") {
   CHECK(threw<cortado::HTTPTimeoutError>(queued));
   CHECK(order == std::vector<int>{1, 0});  // the queued one gave up first, still queued
   CHECK(s.accepted() == 1);
+}
+
+namespace {
+
+// Cancels `signal` once the server has accepted the fetch's connection.
+asio::awaitable<void> cancel_after_accept(const RawServer* server,
+                                          asio::cancellation_signal* signal) {
+  while (server->accepted() == 0) co_await cortado::sleep(5ms);
+  signal->emit(asio::cancellation_type::terminal);
+}
+
+bool aborted(const Result& r) {
+  if (!r.error) return false;
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const HTTPClientError&) {
+    return false;
+  } catch (const std::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: a cancelled fetch ends with operation_aborted and frees its slot") {
+  RawServer silent(never_answer);
+  CountingServer s(routes);
+  cortado::IOLoop loop;
+  AsyncHTTPClient client(loop.executor(), {.max_clients = 1});
+  asio::cancellation_signal signal;
+  Result cancelled, queued;
+  asio::co_spawn(
+      loop.context(),
+      fetch_into(&client, HTTPRequest{.url = url(silent.port(), "/")}, &cancelled, nullptr, 0),
+      asio::bind_cancellation_slot(signal.slot(), asio::detached));
+  asio::co_spawn(loop.context(),
+                 fetch_into(&client, HTTPRequest{.url = url(s.port(), "/")}, &queued, nullptr, 1),
+                 asio::detached);
+  asio::co_spawn(loop.context(), cancel_after_accept(&silent, &signal), asio::detached);
+  loop.run();
+  CHECK(aborted(cancelled));
+  CHECK(queued.code == 200);
+  CHECK(client.stats().active == 0);
+  CHECK(client.stats().idle_connections == 1);  // the cancelled connection was not pooled
 }
 
 TEST_CASE("httpclient: connection refused and bad URLs") {
@@ -688,6 +788,16 @@ asio::awaitable<void> http10_server(tcp::socket& socket, int) {
   co_await RawServer::wait_for_close(socket);
 }
 
+asio::awaitable<void> chunked_with_trailers(tcp::socket& socket, int) {
+  std::string buffer;
+  while (co_await RawServer::read_head(socket, buffer)) {
+    co_await RawServer::send(socket,
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "5;name=value\r\nhello\r\n0\r\nX-Checksum: abc\r\n"
+                             "Set-Cookie: ignored=1\r\n\r\n");
+  }
+}
+
 asio::awaitable<void> unasked_upgrade(tcp::socket& socket, int) {
   std::string buffer;
   if (!co_await RawServer::read_head(socket, buffer)) co_return;
@@ -739,6 +849,16 @@ TEST_CASE("httpclient: framing edge cases") {
     CHECK(r.code == 200);
     CHECK(r.body == "ok");
     CHECK(client.fetch(url(s.port(), "/")).body == "ok");
+    CHECK(s.accepted() == 1);
+  }
+  SUBCASE("trailers are read and ignored, and the connection stays usable") {
+    RawServer s(chunked_with_trailers);
+    HTTPClient client;
+    const HTTPResponse r = client.fetch(url(s.port(), "/"));
+    CHECK(r.body == "hello");
+    CHECK_FALSE(r.headers.contains("X-Checksum"));
+    CHECK_FALSE(r.headers.contains("Set-Cookie"));
+    CHECK(client.fetch(url(s.port(), "/")).body == "hello");
     CHECK(s.accepted() == 1);
   }
   SUBCASE("HTTP/1.0 without keep-alive is not reused") {

@@ -16,8 +16,18 @@
 // checked for a close from the server (a non-blocking peek); if a reused connection still fails
 // before any byte of the response, an idempotent request is retried once on a new connection.
 //
+// Cancellation. A fetch whose coroutine is cancelled (a cancellation slot, the losing side of an
+// awaitable_operators race) throws std::system_error(asio::error::operation_aborted), like any
+// Asio operation; its connection is closed, not pooled, and its max_clients slot is freed.
+//
 // Lifetime. Fetches in flight keep what they use alive: destroying or closing the client only
-// stops new fetches and closes the idle connections.
+// stops new fetches and closes the idle connections. Like any Asio object, the client goes
+// before its io_context does.
+//
+// Differences from Tornado's simple_httpclient: connections are kept alive and reused; only a
+// status >= 400 (or a redirect left unfollowed because max_redirects ran out) is an error, so a
+// 304 is returned; request_timeout covers the whole fetch, redirects included; timeouts and
+// sizes are std::chrono durations and byte counts rather than float seconds.
 #pragma once
 
 #include <chrono>

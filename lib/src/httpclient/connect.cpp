@@ -79,6 +79,7 @@ asio::awaitable<std::unique_ptr<IOStream>> open_stream(asio::any_io_executor exe
       co_await stream->connect(endpoint);
     } catch (const std::system_error& e) {
       if (stream->error() == stream_errc::timed_out) throw_timeout(target);
+      if (e.code() == asio::error::operation_aborted) throw;  // the fetch was cancelled
       last_error = e.code();
       continue;  // the next address, if any (say 127.0.0.1 after ::1)
     }
@@ -88,6 +89,7 @@ asio::awaitable<std::unique_ptr<IOStream>> open_stream(asio::any_io_executor exe
         co_await stream->start_tls(false, *target.tls, url.host);
       } catch (const std::system_error& e) {
         if (stream->error() == stream_errc::timed_out) throw_timeout(target);
+        if (e.code() == asio::error::operation_aborted) throw;
         throw HTTPConnectionError(
             fmt::format("TLS handshake with {} failed: {}", url.authority(), e.code().message()),
             e.code());

@@ -23,6 +23,8 @@ bool is_idempotent(std::string_view method) {
 }
 
 [[noreturn]] void throw_exchange_error(std::error_code ec, const URL& url) {
+  // The fetch's own coroutine was cancelled: report it as Asio does.
+  if (ec == asio::error::operation_aborted) throw std::system_error(ec);
   if (ec == stream_errc::timed_out) throw HTTPTimeoutError("Timeout during request", ec);
   const bool protocol = (ec.category() == http_category() && ec != http_errc::unexpected_eof) ||
                         ec.category() == client_category() || ec == stream_errc::buffer_full;
@@ -54,7 +56,9 @@ asio::awaitable<std::unique_ptr<detail::ClientConnection>> AsyncHTTPClient::Impl
                                     ? std::min(deadline, Clock::now() + request.connect_timeout)
                                     : deadline;
   // The read buffer never needs more than a header block (the parser bounds it) plus a read.
-  const IOStreamOptions stream_options{.max_buffer_size = options.max_header_size + 64 * 1024};
+  constexpr std::size_t kReadRoom = 64 * 1024;
+  const IOStreamOptions stream_options{
+      .max_buffer_size = std::max(options.max_header_size, options.max_header_size + kReadRoom)};
   auto stream = co_await detail::open_stream(executor, {.url = &url,
                                                         .tls = tls_context,
                                                         .stream_options = stream_options,
@@ -87,7 +91,9 @@ asio::awaitable<void> AsyncHTTPClient::Impl::fetch_hop(const HTTPRequest& reques
     // cannot see a close that is still on its way): nothing of a response arrived, so an
     // idempotent request goes again, once, on a new connection.
     const bool retry = attempt == 0 && reused && !result.response_started &&
-                       result.error != stream_errc::timed_out && is_idempotent(request.method);
+                       result.error != stream_errc::timed_out &&
+                       result.error != asio::error::operation_aborted &&
+                       is_idempotent(request.method);
     if (!retry) throw_exchange_error(result.error, url);
   }
 }

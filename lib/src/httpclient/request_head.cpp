@@ -61,8 +61,9 @@ void check_fields(const HTTPRequest& request) {
     throw std::invalid_argument(fmt::format("invalid HTTP method {:?}", request.method));
   }
   request.headers.for_each([](const HTTPHeaders::Field& f) {
-    if (!is_token(f.name))
+    if (!is_token(f.name)) {
       throw std::invalid_argument(fmt::format("invalid header name {:?}", f.name));
+    }
     if (!is_field_value(f.value)) {
       throw std::invalid_argument(fmt::format("control character in header {}", f.name));
     }
@@ -72,8 +73,9 @@ void check_fields(const HTTPRequest& request) {
         "Transfer-Encoding is not supported in requests (bodies are sent "
         "with a Content-Length)");
   }
-  if (!is_field_value(request.user_agent))
+  if (!is_field_value(request.user_agent)) {
     throw std::invalid_argument("control character in user_agent");
+  }
 }
 
 }  // namespace
@@ -126,9 +128,10 @@ OutgoingRequest prepare_request(const HTTPRequest& request, const URL& url,
              request.user_agent.empty() ? options.user_agent : request.user_agent);
   }
   if (request.decompress_response) add_line(head, "Accept-Encoding", "gzip");
-  if (auth)
+  if (auth) {
     add_line(head, "Authorization",
              basic_authorization(request.auth_username, request.auth_password));
+  }
   request.headers.for_each([&](const HTTPHeaders::Field& f) {
     // The fields set above, and the framing, are the client's.
     if (iequals(f.name, "Host") || iequals(f.name, "Content-Length") ||

@@ -188,8 +188,9 @@ URL parse_url(std::string_view url) {
   // The port follows the last ':' outside an IPv6 literal's brackets.
   const std::size_t bracket = authority.rfind(']');
   std::size_t port_colon = authority.rfind(':');
-  if (bracket != std::string_view::npos && port_colon < bracket)
+  if (bracket != std::string_view::npos && port_colon < bracket) {
     port_colon = std::string_view::npos;
+  }
   out.host = parse_host(authority.substr(0, port_colon), url);
   out.port = port_colon == std::string_view::npos
                  ? default_port(out.scheme)
