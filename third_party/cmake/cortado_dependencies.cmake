@@ -16,6 +16,10 @@ if(NOT TARGET cortado_deps::asio)
   # The implementation is compiled once, inside libcortado (lib/src/asio_impl.cpp).
   target_compile_definitions(cortado_deps::asio INTERFACE
     ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_SEPARATE_COMPILATION
+    # Coroutine frames are recycled per thread; a request nests about a dozen of them, so the
+    # default cache of 2 blocks sent most of them to malloc. (Part of the ABI: every
+    # translation unit must agree, hence an interface definition.)
+    ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16
     # Asio only detects co_await under clang with libc++; with libstdc++ it must be told.
     $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>
     $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_STD_COROUTINE=1>)

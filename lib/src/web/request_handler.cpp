@@ -1,6 +1,6 @@
 #include "cortado/web/request_handler.hpp"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <chrono>
 #include <typeinfo>
@@ -8,6 +8,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 
+#include "cortado/detail/encoding.hpp"
 #include "cortado/escape.hpp"
 #include "cortado/httputil/errors.hpp"
 #include "cortado/httputil/status.hpp"
@@ -45,6 +46,29 @@ void check_header_text(std::string_view name, std::string_view value) {
       value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
     throw std::invalid_argument(fmt::format("unsafe header {:?}: {:?}", name, value));
   }
+}
+
+// SHA-1 through a digest context kept per thread: OpenSSL 3's one-shot SHA1() looks the
+// algorithm up by name on every call, which cost more than hashing a small body.
+std::string sha1_digest(std::string_view data) {
+  struct Context {
+    Context() : md(EVP_MD_fetch(nullptr, "SHA1", nullptr)), ctx(EVP_MD_CTX_new()) {}
+    ~Context() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+    EVP_MD* md;
+    EVP_MD_CTX* ctx;
+  };
+  thread_local Context c;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!c.md || !c.ctx || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(c.ctx, digest, &size) != 1) {
+    throw std::runtime_error("SHA-1 digest failed");
+  }
+  return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
 std::int64_t unix_now() {
@@ -112,10 +136,12 @@ std::optional<std::string> RequestHandler::get_current_user() { return std::null
 std::string RequestHandler::get_login_url() { return settings().login_url; }
 
 std::optional<std::string> RequestHandler::compute_etag() {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(write_buffer_.data()), write_buffer_.size(), digest);
-  std::string etag = "\"";
-  for (unsigned char b : digest) fmt::format_to(std::back_inserter(etag), "{:02x}", b);
+  // Tornado's ETag: the SHA-1 of the body, quoted.
+  const std::string digest = sha1_digest(write_buffer_);
+  std::string etag;
+  etag.reserve(2 + 2 * digest.size());
+  etag += '"';
+  etag += cortado::detail::hex_encode(digest);
   etag += '"';
   return etag;
 }
