@@ -18,8 +18,8 @@ enum : std::uint8_t {
   kTchar = 1,       // RFC 9110 5.6.2 tchar: field names, methods, tokens
   kFieldChar = 2,   // RFC 9110 5.5 field-vchar / obs-text, SP, HTAB: field values, reasons
   kTargetChar = 4,  // RFC 9112 3.2 request-target: anything but CTL and SP (obs-text tolerated)
-  kHostChar = 8,  // RFC 3986 3.2.2 host [":" port]: unreserved, pct-encoded, sub-delims, IP-literal
-  kQdtext = 16,   // RFC 9110 5.6.4 qdtext
+  kHostChar = 8,    // RFC 3986 3.2.2 host [":" port]: unreserved, pct-encoded, sub-delims, "[]"
+  kQdtext = 16,     // RFC 9110 5.6.4 qdtext
   kHexDigit = 32,
 };
 
