@@ -18,8 +18,8 @@ enum : std::uint8_t {
   kTchar = 1,       // RFC 9110 5.6.2 tchar: field names, methods, tokens
   kFieldChar = 2,   // RFC 9110 5.5 field-vchar / obs-text, SP, HTAB: field values, reasons
   kTargetChar = 4,  // RFC 9112 3.2 request-target: anything but CTL and SP (obs-text tolerated)
-  kHostChar = 8,  // RFC 3986 3.2.2 host [":" port]: unreserved, pct-encoded, sub-delims, IP-literal
-  kQdtext = 16,   // RFC 9110 5.6.4 qdtext
+  kHostChar = 8,    // RFC 3986 3.2.2 host [":" port]: unreserved, pct-encoded, sub-delims, "[]"
+  kQdtext = 16,     // RFC 9110 5.6.4 qdtext
   kHexDigit = 32,
 };
 
@@ -102,22 +102,41 @@ int parse_version(std::string_view v) {
   return v[7] - '0';
 }
 
+// RFC 9110 5.5: a field value is field-vchar (VCHAR / obs-text), SP and HTAB. CR, LF and NUL are
+// invalid, and so (our choice, like most servers) is every other CTL: a bare CR is a line end to
+// some parsers. Values are mostly plain printable ASCII, so eight bytes are checked at once and
+// only a word holding a byte below 0x20 or a DEL (a CTL, or an HTAB) is looked at bytewise.
+bool valid_field_value(std::string_view v) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t x = w ^ (ones * 0x7f);
+    const std::uint64_t del = (x - ones) & ~x & highs;
+    if ((below_space | del) != 0 && !all_of(v.substr(i, 8), kFieldChar)) return false;
+  }
+  return all_of(v.substr(i), kFieldChar);
+}
+
 // Splits a field line into a name and a value trimmed of OWS.
 http_errc split_field(std::string_view line, std::string_view& name, std::string_view& value) {
-  // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected rather than unfolded;
-  // RFC 9112 2.2: so is whitespace between the start line and the first field.
-  if (line.empty() || is_ows(line.front())) return http_errc::bad_header;
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return http_errc::bad_header;
+  std::size_t colon = 0;
+  while (colon < line.size() && is(line[colon], kTchar)) ++colon;
+  // RFC 9110 5.1: field-name = token, ended by the colon. So a line starting with SP or HTAB
+  // (obs-fold, which RFC 9112 5.2 lets us reject rather than unfold; or whitespace between the
+  // start line and the first field, RFC 9112 2.2) is refused, and so is whitespace between the
+  // name and the colon, which RFC 9112 5.1 says a server MUST answer with 400.
+  if (colon == 0 || colon == line.size() || line[colon] != ':') return http_errc::bad_header;
   name = line.substr(0, colon);
-  // RFC 9110 5.1: field-name = token. This also refuses whitespace between the name and the
-  // colon, which RFC 9112 5.1 says a server MUST answer with 400.
-  if (!is_token(name)) return http_errc::bad_header;
-  value = line.substr(colon + 1);
-  // RFC 9110 5.5: CR, LF and NUL are invalid in a value, and so (our choice, like most servers)
-  // is every other CTL but HTAB: a bare CR is a line end to some parsers.
-  if (!all_of(value, kFieldChar)) return http_errc::bad_header;
-  value = trim_ows(value);
+  std::size_t begin = colon + 1, end = line.size();
+  while (begin < end && is_ows(line[begin])) ++begin;
+  while (end > begin && is_ows(line[end - 1])) --end;
+  value = line.substr(begin, end - begin);
+  // Checking the trimmed value suffices: OWS is valid field content anyway.
+  if (!valid_field_value(value)) return http_errc::bad_header;
   return kOk;
 }
 
@@ -248,24 +267,6 @@ int status_for(std::error_code e) noexcept {
   }
 }
 
-// What the field lines said about framing and Host, gathered in one pass over them.
-struct HTTP1Parser::HeadScan {
-  std::size_t hosts = 0;
-  bool host_valid = true;
-  std::size_t length_fields = 0;
-  bool length_list = false;  // some Content-Length field held a list of (identical) values
-  bool length_seen = false;
-  std::uint64_t length = 0;
-  bool transfer_encoding = false;
-  std::size_t codings = 0;
-  std::size_t chunked_codings = 0;
-  bool last_chunked = false;
-
-  http_errc note(std::string_view name, std::string_view value);
-  http_errc note_content_length(std::string_view value);
-  void note_transfer_encoding(std::string_view value);
-};
-
 http_errc HTTP1Parser::HeadScan::note(std::string_view name, std::string_view value) {
   switch (name.size()) {
     case 4:
@@ -332,10 +333,7 @@ HTTP1Parser::HTTP1Parser(Mode mode, HTTP1ParserOptions options)
 void HTTP1Parser::reset() {
   state_ = State::start;
   framing_ = Framing::none;
-  head_.clear();
-  lead_ = line_start_ = scanned_ = start_line_end_ = field_lines_ = seen_ = 0;
-  start_line_ = {};
-  headers_.clear();
+  restart_head();
   trailers_.clear();
   trailer_bytes_ = 0;
   chunked_ = false;
@@ -415,68 +413,73 @@ HTTP1Parser::Event HTTP1Parser::next(std::string_view input, std::size_t& used) 
 // The head.
 
 HTTP1Parser::Event HTTP1Parser::parse_head(std::string_view input, std::size_t& used) {
-  if (input.size() < seen_) {
-    // The caller offered less than last time (against the contract): search from scratch.
-    lead_ = line_start_ = scanned_ = start_line_end_ = field_lines_ = 0;
-  }
+  if (input.size() < seen_) restart_head();  // offered less than last time, against the contract
   seen_ = input.size();
-  std::size_t head_end = 0;
-  if (Event ev = scan_head(input, head_end); ev.kind != Event::headers) return ev;
-
-  const std::string_view start = input.substr(lead_, start_line_end_ - 2 - lead_);
-  http_errc e = mode_ == Mode::request ? parse_request_line(start) : parse_status_line(start);
-  HeadScan scan;
-  if (e == kOk)
-    e = parse_fields(input.substr(start_line_end_, head_end - 2 - start_line_end_), scan);
-  if (e == kOk) e = decide_framing(scan);
-  if (e != kOk) return fail(e);
-  used = head_end;
-  state_ = State::headers_done_pending;
-  return {Event::headers, {}};
-}
-
-// Finds the end of the header block, checking line ends and limits on the way. Returns headers
-// (and head_end, just past the final CRLF) once it is complete.
-HTTP1Parser::Event HTTP1Parser::scan_head(std::string_view input, std::size_t& head_end) {
-  while (start_line_end_ == 0 && scanned_ == 0 && line_start_ < input.size() &&
-         (input[line_start_] == '\r' || input[line_start_] == '\n')) {
-    // RFC 9112 2.2: empty lines before the start line are skipped, a bounded number of them.
-    if (line_start_ + 1 == input.size() && input[line_start_] == '\r') return {};
-    if (input[line_start_] == '\n' || input[line_start_ + 1] != '\n' ||
-        lead_ == 2 * kMaxLeadingEmptyLines) {
-      return fail(start_line_error());
-    }
-    lead_ = line_start_ += 2;
+  if (start_line_end_ == 0 && scanned_ == 0) {
+    if (std::optional<Event> ev = skip_empty_lines(input)) return *ev;
   }
   const std::size_t head_limit = add_saturated(lead_, options_.max_header_size);
   for (;;) {
     const bool first = start_line_end_ == 0;
     std::size_t limit = head_limit - line_start_;
     if (first) limit = std::min(limit, options_.max_start_line);
-    const LineSearch line = find_line(input.substr(line_start_), limit);
-    if (line.result == LineSearch::partial) return {};
-    if (line.result == LineSearch::too_long) {
-      if (first && options_.max_start_line <= head_limit - line_start_) {
-        return fail(mode_ == Mode::request ? http_errc::uri_too_long : http_errc::bad_status_line);
-      }
-      return fail(http_errc::header_too_large);
-    }
-    const std::size_t lf = line_start_ + line.lf;
+    const LineSearch found =
+        find_line({input.data() + line_start_, input.size() - line_start_}, limit);
+    if (found.result == LineSearch::partial) return {};
+    if (found.result == LineSearch::too_long) return fail(head_line_too_long(first, head_limit));
+    const std::size_t lf = line_start_ + found.lf;
     // RFC 9112 2.2: a bare LF is not taken as a line end (see the header's comment).
     if (lf == line_start_ || input[lf - 1] != '\r') {
       return fail(first ? start_line_error() : http_errc::bad_header);
     }
-    const bool empty = lf - 1 == line_start_;
+    const std::string_view line(input.data() + line_start_, lf - 1 - line_start_);
     line_start_ = lf + 1;
+    http_errc e = kOk;
     if (first) {
       start_line_end_ = line_start_;
-    } else if (empty) {
-      head_end = line_start_;
-      return {Event::headers, {}};
+      e = mode_ == Mode::request ? parse_request_line(line) : parse_status_line(line);
+    } else if (line.empty()) {
+      e = decide_framing();
+      if (e == kOk) {
+        used = line_start_;
+        state_ = State::headers_done_pending;
+        return {Event::headers, {}};
+      }
     } else if (++field_lines_ > options_.max_headers) {
-      return fail(http_errc::too_many_headers);
+      e = http_errc::too_many_headers;
+    } else {
+      e = parse_field(line);
     }
+    if (e != kOk) return fail(e);
   }
+}
+
+void HTTP1Parser::restart_head() {
+  lead_ = line_start_ = scanned_ = start_line_end_ = field_lines_ = seen_ = 0;
+  scan_ = {};
+  start_line_ = {};
+  head_.clear();
+  headers_.clear();
+}
+
+// RFC 9112 2.2: empty lines before the start line are skipped, a bounded number of them.
+std::optional<HTTP1Parser::Event> HTTP1Parser::skip_empty_lines(std::string_view input) {
+  while (line_start_ < input.size() && (input[line_start_] == '\r' || input[line_start_] == '\n')) {
+    if (line_start_ + 1 == input.size() && input[line_start_] == '\r') return Event{};
+    if (input[line_start_] == '\n' || input[line_start_ + 1] != '\n' ||
+        lead_ == 2 * kMaxLeadingEmptyLines) {
+      return fail(start_line_error());
+    }
+    lead_ = line_start_ += 2;
+  }
+  return std::nullopt;
+}
+
+http_errc HTTP1Parser::head_line_too_long(bool first, std::size_t head_limit) const {
+  if (first && options_.max_start_line <= head_limit - line_start_) {
+    return mode_ == Mode::request ? http_errc::uri_too_long : http_errc::bad_status_line;
+  }
+  return http_errc::header_too_large;
 }
 
 http_errc HTTP1Parser::parse_request_line(std::string_view line) {
@@ -527,20 +530,17 @@ http_errc HTTP1Parser::parse_status_line(std::string_view line) {
   return kOk;
 }
 
-// `block` holds the field lines, each ending in CRLF (scan_head checked every line end).
-http_errc HTTP1Parser::parse_fields(std::string_view block, HeadScan& scan) {
-  while (!block.empty()) {
-    const std::size_t lf = block.find('\n');
-    std::string_view name, value;
-    if (const http_errc e = split_field(block.substr(0, lf - 1), name, value); e != kOk) return e;
-    if (const http_errc e = scan.note(name, value); e != kOk) return e;
-    headers_.add(name, value);
-    block.remove_prefix(lf + 1);
-  }
+http_errc HTTP1Parser::parse_field(std::string_view line) {
+  std::string_view name, value;
+  if (const http_errc e = split_field(line, name, value); e != kOk) return e;
+  if (const http_errc e = scan_.note(name, value); e != kOk) return e;
+  headers_.add_from_line(line, name.size(), static_cast<std::size_t>(value.data() - line.data()),
+                         value.size());
   return kOk;
 }
 
-http_errc HTTP1Parser::decide_framing(const HeadScan& scan) {
+http_errc HTTP1Parser::decide_framing() {
+  const HeadScan& scan = scan_;
   const bool request = mode_ == Mode::request;
   // RFC 9112 3.2: exactly one Host in an HTTP/1.1 request, never two, and a valid value.
   if (request &&
@@ -739,11 +739,11 @@ std::optional<HTTP1Parser::Event> HTTP1Parser::parse_trailer_line(std::string_vi
     return Event{Event::message_end, {}};
   }
   if (trailers_.size() >= options_.max_headers) return fail(http_errc::trailers_too_large);
+  const std::string_view field = rest.substr(0, line.lf - 1);
   std::string_view name, value;
-  if (const http_errc e = split_field(rest.substr(0, line.lf - 1), name, value); e != kOk) {
-    return fail(e);
-  }
-  trailers_.add(name, value);
+  if (const http_errc e = split_field(field, name, value); e != kOk) return fail(e);
+  trailers_.add_from_line(field, name.size(), static_cast<std::size_t>(value.data() - field.data()),
+                          value.size());
   return std::nullopt;
 }
 

@@ -14,11 +14,12 @@
 //   parser.reset() before the next message on the same connection.
 //
 // The parser never buffers body bytes: body events are views into the input it was given. The
-// header block is parsed only once it is complete, so it must arrive contiguous in the input
+// header block is consumed only once it is complete, so it must arrive contiguous in the input
 // (the caller's buffer grows until "\r\n\r\n" or max_header_size): while it is incomplete, next()
 // returns need_more and consumes nothing, and the caller offers the same bytes again with more
-// behind them (the search resumes where it stopped). Chunk-size lines and trailer lines are
-// likewise consumed only once complete. Whatever the event, the caller drops `used` bytes.
+// behind them (parsing resumes at the first line not yet parsed; errors come in line order).
+// Chunk-size lines and trailer lines are likewise consumed only once complete. Whatever the event,
+// the caller drops `used` bytes.
 //
 // Strictness (RFC 9112 2.2): every line ends in CRLF. A bare LF is rejected rather than accepted
 // as a line end (Tornado accepts it in headers); two parsers that disagree on where a line ends
@@ -161,7 +162,23 @@ class HTTP1Parser {
     failed
   };
   enum class Framing { none, length, chunked, close };
-  struct HeadScan;
+  // What the field lines said about framing and Host, gathered as they are parsed.
+  struct HeadScan {
+    std::size_t hosts = 0;
+    bool host_valid = true;
+    std::size_t length_fields = 0;
+    bool length_list = false;  // some Content-Length field held a list of (identical) values
+    bool length_seen = false;
+    std::uint64_t length = 0;
+    bool transfer_encoding = false;
+    std::size_t codings = 0;
+    std::size_t chunked_codings = 0;
+    bool last_chunked = false;
+
+    http_errc note(std::string_view name, std::string_view value);
+    http_errc note_content_length(std::string_view value);
+    void note_transfer_encoding(std::string_view value);
+  };
   struct LineSearch {
     enum Result { found, partial, too_long } result;
     std::size_t lf;  // where the LF is, when found
@@ -173,11 +190,13 @@ class HTTP1Parser {
   LineSearch find_line(std::string_view rest, std::size_t limit);
 
   Event parse_head(std::string_view input, std::size_t& used);
-  Event scan_head(std::string_view input, std::size_t& head_end);
+  void restart_head();
+  std::optional<Event> skip_empty_lines(std::string_view input);
+  http_errc head_line_too_long(bool first, std::size_t head_limit) const;
   http_errc parse_request_line(std::string_view line);
   http_errc parse_status_line(std::string_view line);
-  http_errc parse_fields(std::string_view block, HeadScan& scan);
-  http_errc decide_framing(const HeadScan& scan);
+  http_errc parse_field(std::string_view line);
+  http_errc decide_framing();
 
   http_errc begin_body();
   Event read_length_body(std::string_view input, std::size_t& used);
@@ -195,9 +214,10 @@ class HTTP1Parser {
   State state_ = State::start;
   Framing framing_ = Framing::none;
   std::string head_;  // a copy of the start line (the start_line_ views point here)
-  // Finding the end of the header block resumes where the previous call stopped, so bytes that
-  // arrive one at a time cost linear, not quadratic, time. Offsets are into the caller's input,
-  // which holds the whole unconsumed head every time.
+  // Each head line is parsed as soon as its CRLF arrives, and the search for the next one resumes
+  // where the previous call stopped, so bytes that arrive one at a time cost linear, not
+  // quadratic, time. Offsets are into the caller's input, which holds the whole unconsumed head
+  // every time.
   std::size_t lead_ = 0;        // bytes of empty lines skipped before the start line
   std::size_t line_start_ = 0;  // where the head line being searched begins
   // How far the search for the current line's LF got, from the line's start (head, chunk-size
@@ -206,6 +226,7 @@ class HTTP1Parser {
   std::size_t start_line_end_ = 0;  // just past the start line's CRLF, once found
   std::size_t field_lines_ = 0;     // field lines found so far
   std::size_t seen_ = 0;            // size of the input last offered while reading the head
+  HeadScan scan_;
   StartLine start_line_;
   HTTPHeaders headers_;
   HTTPHeaders trailers_;

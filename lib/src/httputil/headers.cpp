@@ -100,6 +100,18 @@ void HTTPHeaders::add(std::string_view name, std::string_view value) {
   entries_.push_back(e);
 }
 
+void HTTPHeaders::add_from_line(std::string_view line, std::size_t name_size,
+                                std::size_t value_offset, std::size_t value_size) {
+  // The bytes between the name and the value (the colon and OWS) are copied too, and counted as
+  // garbage so that compaction accounts for them.
+  const std::size_t copied = value_offset + value_size;
+  const auto at = store(line.substr(0, copied));
+  garbage_ += copied - name_size - value_size;
+  entries_.push_back({at, static_cast<std::uint32_t>(name_size),
+                      static_cast<std::uint32_t>(at + value_offset),
+                      static_cast<std::uint32_t>(value_size)});
+}
+
 std::size_t HTTPHeaders::find(std::string_view name, std::size_t from) const noexcept {
   for (std::size_t i = from; i < entries_.size(); ++i) {
     if (iequals(view(entries_[i].name_offset, entries_[i].name_size), name)) return i;
