@@ -19,10 +19,7 @@ if(NOT TARGET cortado_deps::asio)
     # Coroutine frames are recycled per thread; a request nests about a dozen of them, so the
     # default cache of 2 blocks sent most of them to malloc. (Part of the ABI: every
     # translation unit must agree, hence an interface definition.)
-    ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16
-    # Asio only detects co_await under clang with libc++; with libstdc++ it must be told.
-    $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>
-    $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_STD_COROUTINE=1>)
+    ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16)
   target_link_libraries(cortado_deps::asio INTERFACE Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
   # -pthread everywhere: RE2's pkg-config adds it to the library, and a precompiled header is only
   # shared between targets compiled with the same flags.
