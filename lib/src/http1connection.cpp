@@ -180,6 +180,9 @@ asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   bool linger = false;
   try {
     for (;;) {
+      // Idle keep-alive connections wait here, at the top of the coroutine chain: a waiting
+      // connection then holds this frame and no per-request state.
+      if (const std::error_code ec = co_await wait_for_request()) break;
       const Next next = co_await serve_one(delegate);
       if (next == Next::keep_going) continue;
       linger = next == Next::linger;
@@ -202,6 +205,16 @@ asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   // run before this returns: they hold `this`.
   co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   release_exchange();
+}
+
+asio::awaitable<std::error_code> HTTP1ServerConnection::wait_for_request() {
+  if (!stream_.buffered().empty()) co_return std::error_code{};
+  phase_ = Phase::idle;
+  if (draining_) co_return make_error_code(stream_errc::closed);
+  set_phase_deadline(options_.idle_connection_timeout);
+  release_exchange();
+  stream_.release_buffer();
+  co_return co_await stream_.wait_readable();
 }
 
 void HTTP1ServerConnection::drain() {

@@ -167,6 +167,20 @@ asio::awaitable<std::error_code> IOStream::fill_plain() {
   }
 }
 
+asio::awaitable<std::error_code> IOStream::wait_readable() {
+  apply_pending_consume();
+  if (closed_) co_return close_reason_;
+  // TLS may hold decrypted bytes the socket does not show; the next read finds out.
+  if (!buffer_.empty() || tls_ || !drained_) co_return std::error_code{};
+  buffer_.release_if_empty();
+  std::error_code ec;
+  co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
+  if (closed_) co_return close_reason_;
+  if (ec) co_return fail(ec);
+  drained_ = false;  // readable now: the next fill reads at once
+  co_return std::error_code{};
+}
+
 asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimiter,
                                                        std::size_t max_bytes) {
   if (delimiter.empty()) throw std::invalid_argument("read_until: empty delimiter");
@@ -324,7 +338,7 @@ void IOStream::end_write_turn() {
     return;
   }
   asio::steady_timer* next = write_waiters_.front();
-  write_waiters_.pop_front();
+  write_waiters_.erase(write_waiters_.begin());
   next->cancel();  // writing_ stays true: the turn passes straight to the next writer
 }
 

@@ -99,6 +99,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   enum class BodyResult { complete, rejected, closed };
   struct Exchange;  // per-request state, pooled per thread while the connection idles
 
+  asio::awaitable<std::error_code> wait_for_request();
   asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
   asio::awaitable<BodyResult> read_body();

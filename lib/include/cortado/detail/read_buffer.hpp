@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace cortado::detail {
 
@@ -31,15 +32,32 @@ class ReadBuffer {
   void commit(std::size_t n) { end_ += n; }
 
   // Drops the storage when nothing is buffered (an idle connection then costs no buffer).
+  // Blocks of the usual size go back to a small per-thread pool, so a keep-alive connection
+  // that idles between requests does not pay a malloc for every request.
   void release_if_empty() {
-    if (empty() && data_) {
-      data_.reset();
-      capacity_ = 0;
-    }
+    if (!empty() || !data_) return;
+    auto& pool = block_pool();
+    if (capacity_ == kPooledBlock && pool.size() < kPoolLimit) pool.push_back(std::move(data_));
+    data_.reset();
+    capacity_ = 0;
   }
 
  private:
+  static constexpr std::size_t kPooledBlock = 16 * 1024;
+  static constexpr std::size_t kPoolLimit = 64;
+  static std::vector<std::unique_ptr<char[]>>& block_pool() {
+    thread_local std::vector<std::unique_ptr<char[]>> pool;
+    return pool;
+  }
+
   void make_room(std::size_t min_free) {
+    if (!data_ && min_free <= kPooledBlock && !block_pool().empty()) {
+      data_ = std::move(block_pool().back());
+      block_pool().pop_back();
+      capacity_ = kPooledBlock;
+      begin_ = end_ = 0;
+      return;
+    }
     const std::size_t used = size();
     if (capacity_ >= used + min_free && begin_ > 0) {
       std::memmove(data_.get(), data_.get() + begin_, used);
