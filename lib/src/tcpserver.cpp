@@ -130,8 +130,12 @@ int fork_processes(int num_processes, int max_restarts) {
   for (int i = 0; i < num_processes; ++i) {
     if (start_child(i)) return i;
   }
-  std::signal(SIGINT, remember_signal);
-  std::signal(SIGTERM, remember_signal);
+  // Without SA_RESTART, so that wait() returns EINTR and the signal is forwarded at once.
+  struct sigaction action {};
+  action.sa_handler = remember_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
   int restarts = 0;
   bool stopping = false;
   while (!children.empty()) {

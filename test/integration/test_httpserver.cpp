@@ -1,6 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -390,4 +396,50 @@ TEST_CASE("curl: keep-alive reuse, chunked upload and download") {
   CHECK(chunked.output == "streamed body");
   auto down = cortado::test::run_command(fmt::format("curl -sS --max-time 20 {}/chunked", url));
   CHECK(down.output == "one,two,three");
+}
+
+TEST_CASE("pre-fork: apps/hello --processes 2 serves from both children and drains on SIGTERM") {
+  // A free port: bind port 0, note it, release it (a clash only makes the server fail loudly).
+  std::uint16_t port = 0;
+  {
+    asio::io_context context;
+    asio::ip::tcp::acceptor probe(context, {asio::ip::make_address("127.0.0.1"), 0});
+    port = probe.local_endpoint().port();
+  }
+  const std::string binary = CORTADO_BINARY_DIR "/apps/hello/cortado_hello";
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const std::string port_arg = std::to_string(port);
+    ::execl(binary.c_str(), binary.c_str(), "--port", port_arg.c_str(), "--processes", "2",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait (bounded) until a child accepts.
+  std::optional<RawClient> client;
+  for (int attempt = 0; attempt < 500 && !client; ++attempt) {
+    try {
+      client.emplace(port);
+    } catch (const std::system_error&) {
+      std::this_thread::sleep_for(20ms);  // the server is still starting: poll, bounded
+    }
+  }
+  REQUIRE(client);
+  for (int i = 0; i < 20; ++i) {
+    RawClient c(port);
+    c.send(request_bytes("GET", "/plaintext"));
+    CHECK(c.read_response().body == "Hello, World!");
+  }
+  client->send(request_bytes("GET", "/json"));
+  CHECK(client->read_response().body == R"({"message":"Hello, World!"})");
+  ::kill(pid, SIGTERM);
+  int status = -1;
+  pid_t reaped = 0;
+  for (int i = 0; i < 1000 && (reaped = ::waitpid(pid, &status, WNOHANG)) == 0; ++i) {
+    std::this_thread::sleep_for(10ms);  // bounded poll for the exit
+  }
+  if (reaped != pid) ::kill(pid, SIGKILL);
+  REQUIRE(reaped == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
