@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""apps/chat in a real browser: Debian's headless Chromium, driven by Selenium through
+chromedriver. Two users open the page; what one posts shows up in the other's page within a
+second, escaped; a screenshot of it is saved as a test artifact.
+
+  chat_browser.py --binary BUILD/apps/chat/cortado_chat --screenshot BUILD/test-artifacts/chat.png
+
+Fails (never skips) when Chromium, chromedriver or Selenium is missing: `./dev test` installs
+chromium, chromium-driver and python3-selenium.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chat_server import ChatServer  # noqa: E402
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=900,640",
+]
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def require_tools():
+    chromium = shutil.which("chromium")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        fail("chromium and chromedriver are needed: apt-get install chromium chromium-driver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        fail("Selenium is needed: apt-get install python3-selenium")
+    return chromium, chromedriver
+
+
+class Page:
+    """One browser, with a profile of its own (so its own cookies: its own user)."""
+
+    def __init__(self, chromium, chromedriver, url):
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        self.profile = tempfile.TemporaryDirectory(prefix="cortado_chromium_")
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in CHROMIUM_FLAGS + [f"--user-data-dir={self.profile.name}"]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        self.driver.get(url)
+
+    def find(self, css):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def set_name(self, name):
+        field = self.find("#name")
+        field.clear()
+        field.send_keys(name)
+        self.find("#nameform button").click()  # a plain form post, then back to the page
+        self.wait(5, lambda: self.find("#name").get_attribute("value") == name, "the name is kept")
+
+    def post(self, text):
+        field = self.find("#message")
+        field.send_keys(text)
+        self.find("#messageform button").click()
+
+    def messages(self):
+        """(user, body) of every message shown, as the reader sees them."""
+        return [(m.find_element("css selector", ".user").text, m.find_element("css selector", ".body").text)
+                for m in self.find_all("#inbox .message")]
+
+    def wait(self, seconds, condition, what):
+        from selenium.webdriver.support.ui import WebDriverWait
+        from selenium.common.exceptions import TimeoutException
+        try:
+            WebDriverWait(self.driver, seconds, poll_frequency=0.02).until(lambda _: condition())
+        except TimeoutException:
+            fail(f"not within {seconds} s: {what}; the page shows {self.messages()}")
+
+    def console_errors(self):
+        return [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+
+    def close(self):
+        self.driver.quit()
+        self.profile.cleanup()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--screenshot", required=True)
+    args = parser.parse_args()
+    chromium, chromedriver = require_tools()
+
+    with ChatServer(args.binary, "--cookie-secret", "browser-test") as server:
+        ann = Page(chromium, chromedriver, server.url)
+        bob = Page(chromium, chromedriver, server.url)
+        try:
+            ann.set_name("Ann")
+            bob.set_name("Bob")
+
+            # What Ann posts reaches Bob's open page, through his long poll.
+            start = time.monotonic()
+            ann.post("Hello from Ann!")
+            bob.wait(1.0, lambda: ("Ann", "Hello from Ann!") in bob.messages(),
+                     "Ann's message in Bob's page")
+            print(f"ok: Bob's page showed Ann's message {time.monotonic() - start:.3f} s after she posted")
+            ann.wait(1.0, lambda: ann.messages().count(("Ann", "Hello from Ann!")) == 1,
+                     "Ann's message once in her own page")
+
+            # Markup in a message is text, not HTML, in every page.
+            markup = "<b>bold?</b> <img src=x onerror=alert(1)>"
+            bob.post(markup)
+            ann.wait(1.0, lambda: ("Bob", markup) in ann.messages(), "Bob's message in Ann's page")
+            if ann.find_all("#inbox b") or ann.find_all("#inbox img"):
+                fail("a message's markup became HTML elements")
+            print("ok: markup in a message is shown as text")
+            bob.post("Hi Ann, nice to see you here.")
+            ann.wait(1.0, lambda: len(ann.messages()) == 3, "three messages in Ann's page")
+
+            for page, who in ((ann, "Ann"), (bob, "Bob")):
+                errors = page.console_errors()
+                if errors:
+                    fail(f"errors in {who}'s console: {errors}")
+
+            os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
+            if not ann.driver.save_screenshot(args.screenshot):
+                fail("could not save the screenshot")
+            print(f"screenshot: {os.path.abspath(args.screenshot)}")
+
+            # Both pages are still polling: SIGTERM answers their polls, drains and exits 0.
+            status, seconds = server.stop(signal.SIGTERM)
+            if status != 0:
+                fail(f"exit status {status} after SIGTERM; log:\n{server.logs()}")
+            print(f"ok: SIGTERM with two pages open: exit 0 in {seconds:.2f} s")
+        finally:
+            ann.close()
+            bob.close()
+
+
+if __name__ == "__main__":
+    main()
