@@ -69,6 +69,49 @@ std::string url_for(const std::string& address, std::uint16_t port) {
   return fmt::format("http://{}:{}/", address, port);
 }
 
+// Serves until SIGINT or SIGTERM; returns the exit status.
+int serve(Flags flags) {
+  namespace log = cortado::log;
+  if (flags.static_path.empty()) flags.static_path = find_static_path();
+  if (!fs::is_directory(flags.static_path)) {
+    log::general().error("no static files at '{}': pass --static-path", flags.static_path);
+    return 1;
+  }
+  if (flags.cookie_secret.empty()) {
+    flags.cookie_secret = random_secret();
+    log::general().info(
+        "no --cookie-secret: using a random one, so names set before a restart are forgotten");
+  }
+
+  // The buffer outlives the app and the server that use it (destroyed in reverse order).
+  chat::MessageBuffer messages;
+  cortado::web::Application app(
+      chat::routes(messages), chat::settings(flags.static_path, flags.cookie_secret, flags.debug));
+  // One loop: the message buffer and its Condition belong to it (see message_buffer.hpp).
+  cortado::IOLoop loop;
+  auto server = app.listen(loop.executor(), flags.port, flags.address);
+
+  // SIGINT/SIGTERM: answer the long polls now (they would hold the drain for its whole grace
+  // period), finish what is in flight, then stop.
+  loop.handle_signals([&](int) {
+    messages.close();
+    asio::co_spawn(
+        loop.context(),
+        [](cortado::HTTPServer& s, cortado::IOLoop& l) -> asio::awaitable<void> {
+          co_await s.close_all_connections(std::chrono::seconds(10));
+          l.stop();
+        }(*server, loop),
+        asio::detached);
+  });
+
+  const std::uint16_t port = server->local_endpoints().at(0).port();
+  fmt::print("cortado chat on {}\n", url_for(flags.address, port));
+  std::fflush(stdout);
+  log::general().info("static files from {}", flags.static_path);
+  loop.run();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,51 +128,11 @@ int main(int argc, char** argv) {
       ->envname("CORTADO_CHAT_COOKIE_SECRET");  // keeps it out of `ps` output
   CLI11_PARSE(cli, argc, argv);
 
-  namespace log = cortado::log;
-  log::set_level(flags.debug ? log::Level::debug : log::Level::info);
-
-  if (flags.static_path.empty()) flags.static_path = find_static_path();
-  if (!fs::is_directory(flags.static_path)) {
-    log::general().error("no static files at '{}': pass --static-path", flags.static_path);
-    return 1;
-  }
-  if (flags.cookie_secret.empty()) {
-    flags.cookie_secret = random_secret();
-    log::general().info(
-        "no --cookie-secret: using a random one, so names set before a restart are forgotten");
-  }
-
+  cortado::log::set_level(flags.debug ? cortado::log::Level::debug : cortado::log::Level::info);
   try {
-    // The buffer outlives the app and the server that use it (destroyed in reverse order).
-    chat::MessageBuffer messages;
-    cortado::web::Application app(
-        chat::routes(messages),
-        chat::settings(flags.static_path, flags.cookie_secret, flags.debug));
-    // One loop: the message buffer and its Condition belong to it (see message_buffer.hpp).
-    cortado::IOLoop loop;
-    auto server = app.listen(loop.executor(), flags.port, flags.address);
-
-    // SIGINT/SIGTERM: answer the long polls now (they would hold the drain for its whole grace
-    // period), finish what is in flight, then stop.
-    loop.handle_signals([&](int) {
-      messages.close();
-      asio::co_spawn(
-          loop.context(),
-          [](cortado::HTTPServer& s, cortado::IOLoop& l) -> asio::awaitable<void> {
-            co_await s.close_all_connections(std::chrono::seconds(10));
-            l.stop();
-          }(*server, loop),
-          asio::detached);
-    });
-
-    const std::uint16_t port = server->local_endpoints().at(0).port();
-    fmt::print("cortado chat on {}\n", url_for(flags.address, port));
-    std::fflush(stdout);
-    log::general().info("static files from {}", flags.static_path);
-    loop.run();
+    return serve(std::move(flags));
   } catch (const std::exception& e) {
-    log::general().error("{}", e.what());
+    cortado::log::general().error("{}", e.what());
     return 1;
   }
-  return 0;
 }
