@@ -1,6 +1,7 @@
 #include "message_buffer.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 #include <utility>
 
