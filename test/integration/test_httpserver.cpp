@@ -398,6 +398,7 @@ TEST_CASE("curl: keep-alive reuse, chunked upload and download") {
   CHECK(down.output == "one,two,three");
 }
 
+#ifdef CORTADO_HAVE_HELLO
 TEST_CASE("pre-fork: apps/hello --processes 2 serves from both children and drains on SIGTERM") {
   // A free port: bind port 0, note it, release it (a clash only makes the server fail loudly).
   std::uint16_t port = 0;
@@ -443,3 +444,4 @@ TEST_CASE("pre-fork: apps/hello --processes 2 serves from both children and drai
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+#endif  // CORTADO_HAVE_HELLO
