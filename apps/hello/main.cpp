@@ -7,9 +7,9 @@
 #include <asio/detached.hpp>
 
 #include "cortado/httpserver.hpp"
-#include "cortado/web.hpp"
 #include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
+#include "cortado/web.hpp"
 
 namespace {
 
@@ -43,8 +43,7 @@ class JsonHandler : public cortado::web::RequestHandler {
 class EchoHandler : public cortado::web::RequestHandler {
  public:
   asio::awaitable<void> post() override {
-    set_header("Content-Type",
-               request().headers.get("Content-Type", "application/octet-stream"));
+    set_header("Content-Type", request().headers.get("Content-Type", "application/octet-stream"));
     write(request().body);
     co_return;
   }
@@ -69,11 +68,13 @@ int main(int argc, char** argv) {
   if (!flags.access_log) cortado::log::access().set_level(cortado::log::Level::off);
 
   namespace web = cortado::web;
-  web::Application app({
-      web::url<PlaintextHandler>("/plaintext"),
-      web::url<JsonHandler>("/json"),
-      web::url<EchoHandler>("/echo"),
-  }, {.debug = flags.debug});
+  web::Application app(
+      {
+          web::url<PlaintextHandler>("/plaintext"),
+          web::url<JsonHandler>("/json"),
+          web::url<EchoHandler>("/echo"),
+      },
+      {.debug = flags.debug});
   try {
     // Pre-forked children inherit the listening sockets, as in Tornado: bind, fork, then loop.
     std::vector<int> sockets;

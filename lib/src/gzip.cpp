@@ -19,9 +19,13 @@ GzipDecompressor::GzipDecompressor() : impl_(std::make_unique<Impl>()) {
   if (inflateInit2(&impl_->z, kGzipWindowBits) != Z_OK) throw GzipError("inflateInit2 failed");
 }
 
-GzipDecompressor::~GzipDecompressor() { inflateEnd(&impl_->z); }
+GzipDecompressor::~GzipDecompressor() {
+  inflateEnd(&impl_->z);
+}
 
-bool GzipDecompressor::finished() const { return impl_->finished; }
+bool GzipDecompressor::finished() const {
+  return impl_->finished;
+}
 
 void GzipDecompressor::decompress(std::string_view input, std::string& out,
                                   std::size_t max_output) {
@@ -57,7 +61,9 @@ GzipCompressor::GzipCompressor(int level) : impl_(std::make_unique<Impl>()) {
   }
 }
 
-GzipCompressor::~GzipCompressor() { deflateEnd(&impl_->z); }
+GzipCompressor::~GzipCompressor() {
+  deflateEnd(&impl_->z);
+}
 
 void GzipCompressor::compress(std::string_view input, std::string& out, bool finish) {
   z_stream& z = impl_->z;

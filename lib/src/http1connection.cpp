@@ -4,11 +4,11 @@
 #include <ctime>
 #include <iterator>
 
+#include <fmt/format.h>
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "cortado/gzip.hpp"
 #include "cortado/httputil/status.hpp"
@@ -78,7 +78,8 @@ bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     if (c <= 32 || c >= 127) return false;
-    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos) {
+    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
       return false;
     }
   }
@@ -137,7 +138,9 @@ HTTP1ServerConnection::HTTP1ServerConnection(IOStream& stream, const HTTPServerO
                                              std::string remote_ip)
     : stream_(stream), options_(options), remote_ip_(std::move(remote_ip)) {}
 
-HTTP1ServerConnection::~HTTP1ServerConnection() { release_exchange(); }
+HTTP1ServerConnection::~HTTP1ServerConnection() {
+  release_exchange();
+}
 
 void HTTP1ServerConnection::acquire_exchange() {
   if (x_) return;
@@ -222,7 +225,9 @@ void HTTP1ServerConnection::drain() {
   if (phase_ == Phase::idle && (!x_ || x_->out.empty())) stream_.close();
 }
 
-void HTTP1ServerConnection::close() { stream_.close(); }
+void HTTP1ServerConnection::close() {
+  stream_.close();
+}
 
 void HTTP1ServerConnection::notify_connection_close() {
   if (!message_ || close_notified_) return;
@@ -411,7 +416,8 @@ void HTTP1ServerConnection::apply_xheaders() {
   std::string_view forwarded = r.headers.get("X-Forwarded-For");
   while (!forwarded.empty()) {
     const auto comma = forwarded.rfind(',');
-    const auto hop = trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
+    const auto hop =
+        trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
     ip = hop;
     bool trusted = false;
     for (const auto& t : options_.trusted_downstream) trusted = trusted || t == hop;
@@ -465,8 +471,8 @@ void HTTP1ServerConnection::watch_for_close() {
       if (ec || phase_ != Phase::handler || stream_.closed()) return;
       char byte;
       std::error_code peek_ec;
-      const std::size_t n = stream_.socket().receive(
-          asio::buffer(&byte, 1), asio::ip::tcp::socket::message_peek, peek_ec);
+      const std::size_t n = stream_.socket().receive(asio::buffer(&byte, 1),
+                                                     asio::ip::tcp::socket::message_peek, peek_ec);
       if (!peek_ec && n == 0) {
         stream_.close(asio::error::eof);
       } else if (peek_ec && peek_ec != asio::error::would_block) {
@@ -496,7 +502,8 @@ asio::awaitable<void> HTTP1ServerConnection::reject(std::error_code why) {
   const std::string body = fmt::format("{} {}: {}\n", status, reason_phrase(status), why.message());
   fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, reason_phrase(status));
   out += date_header_line();
-  if (!options_.server_header.empty()) fmt::format_to(std::back_inserter(out), "Server: {}\r\n", options_.server_header);
+  if (!options_.server_header.empty())
+    fmt::format_to(std::back_inserter(out), "Server: {}\r\n", options_.server_header);
   fmt::format_to(std::back_inserter(out),
                  "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n"
                  "Connection: close\r\n\r\n{}",

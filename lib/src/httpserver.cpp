@@ -54,7 +54,8 @@ struct HTTPServer::CallbackDelegate final : HTTPServerConnectionDelegate {
 HTTPServer::HTTPServer(asio::any_io_executor executor, HTTPServerConnectionDelegate& delegate,
                        HTTPServerOptions options, int threads)
     : TCPServer(std::move(executor), threads), delegate_(delegate), options_(std::move(options)) {
-  for (std::size_t i = 0; i < worker_count(); ++i) registries_.push_back(std::make_unique<Registry>());
+  for (std::size_t i = 0; i < worker_count(); ++i)
+    registries_.push_back(std::make_unique<Registry>());
   set_stream_options({.max_buffer_size = options_.max_buffer_size});
 }
 
@@ -64,7 +65,8 @@ HTTPServer::HTTPServer(asio::any_io_executor executor, RequestCallback callback,
       callback_delegate_(std::make_unique<CallbackDelegate>(std::move(callback))),
       delegate_(*callback_delegate_),
       options_(std::move(options)) {
-  for (std::size_t i = 0; i < worker_count(); ++i) registries_.push_back(std::make_unique<Registry>());
+  for (std::size_t i = 0; i < worker_count(); ++i)
+    registries_.push_back(std::make_unique<Registry>());
   set_stream_options({.max_buffer_size = options_.max_buffer_size});
 }
 
@@ -116,7 +118,8 @@ asio::awaitable<void> HTTPServer::close_all_connections(std::chrono::millisecond
   for (std::size_t i = 0; i < worker_count(); ++i) {
     asio::post(worker_executor(i), [this, i, waiter] {
       drain_worker(i, [waiter] {
-        if (--waiter->pending == 0) asio::post(waiter->executor, [waiter] { waiter->timer.cancel(); });
+        if (--waiter->pending == 0)
+          asio::post(waiter->executor, [waiter] { waiter->timer.cancel(); });
       });
     });
   }

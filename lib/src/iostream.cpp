@@ -22,17 +22,24 @@ class StreamCategory : public std::error_category {
   const char* name() const noexcept override { return "cortado.stream"; }
   std::string message(int value) const override {
     switch (static_cast<stream_errc>(value)) {
-      case stream_errc::closed: return "stream closed";
-      case stream_errc::unsatisfiable_read: return "delimiter not found within max_bytes";
-      case stream_errc::buffer_full: return "reached max_buffer_size";
-      case stream_errc::write_buffer_full: return "reached max_write_buffer_size";
-      case stream_errc::timed_out: return "stream timed out";
+      case stream_errc::closed:
+        return "stream closed";
+      case stream_errc::unsatisfiable_read:
+        return "delimiter not found within max_bytes";
+      case stream_errc::buffer_full:
+        return "reached max_buffer_size";
+      case stream_errc::write_buffer_full:
+        return "reached max_write_buffer_size";
+      case stream_errc::timed_out:
+        return "stream timed out";
     }
     return "unknown stream error";
   }
 };
 
-inline auto use_ec(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+inline auto use_ec(std::error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
 
 // The buffers left after the first `done` bytes of `buffers`.
 std::vector<asio::const_buffer> remaining(std::span<const asio::const_buffer> buffers,
@@ -407,12 +414,12 @@ void IOStream::set_timeout(std::chrono::steady_clock::duration timeout) {
 void IOStream::set_deadline(std::chrono::steady_clock::time_point deadline) {
   deadline_ = deadline;
   if (closed_ || deadline == std::chrono::steady_clock::time_point::max()) return;
-  DeadlineService& service =
-      deadlines_ ? *deadlines_ : DeadlineService::of(socket_.get_executor());
+  DeadlineService& service = deadlines_ ? *deadlines_ : DeadlineService::of(socket_.get_executor());
   // The sweep's period follows the timeouts in use; a deadline that is nearly due must not
   // make every later sweep run at the finest period.
-  service.watch(*this, std::max<std::chrono::steady_clock::duration>(
-                           deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
+  service.watch(*this,
+                std::max<std::chrono::steady_clock::duration>(
+                    deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
 }
 
 }  // namespace cortado

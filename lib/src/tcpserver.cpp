@@ -66,7 +66,9 @@ bool is_descriptor_exhaustion(const std::error_code& ec) {
 
 int g_task_id = -1;
 volatile std::sig_atomic_t g_forward_signal = 0;
-extern "C" void remember_signal(int signo) { g_forward_signal = signo; }
+extern "C" void remember_signal(int signo) {
+  g_forward_signal = signo;
+}
 
 }  // namespace
 
@@ -79,7 +81,8 @@ std::vector<int> bind_sockets(std::uint16_t port, std::string_view address, int 
   const std::string host(address);
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+  if (int rc =
+          ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
       rc != 0) {
     throw std::runtime_error("bind_sockets: cannot resolve '" + host + "': " + gai_strerror(rc));
   }
@@ -110,7 +113,9 @@ std::vector<int> bind_sockets(std::uint16_t port, std::string_view address, int 
   return fds;
 }
 
-int task_id() { return g_task_id; }
+int task_id() {
+  return g_task_id;
+}
 
 int fork_processes(int num_processes, int max_restarts) {
   if (num_processes <= 0) num_processes = static_cast<int>(std::thread::hardware_concurrency());
@@ -238,7 +243,8 @@ void TCPServer::bind(std::uint16_t port, std::string_view address, int backlog, 
 
 void TCPServer::start(int num_processes, int max_restarts) {
   if (num_processes != 1) {
-    if (workers_.size() > 1) throw std::logic_error("TCPServer: choose threads or processes, not both");
+    if (workers_.size() > 1)
+      throw std::logic_error("TCPServer: choose threads or processes, not both");
     auto& context = asio::query(workers_.front()->executor, asio::execution::context);
     context.notify_fork(asio::execution_context::fork_prepare);
     fork_processes(num_processes, max_restarts);
@@ -260,7 +266,9 @@ void TCPServer::add_sockets(const std::vector<int>& fds) {
   }
 }
 
-void TCPServer::add_acceptor(tcp::acceptor acceptor) { accept_on(0, std::move(acceptor)); }
+void TCPServer::add_acceptor(tcp::acceptor acceptor) {
+  accept_on(0, std::move(acceptor));
+}
 
 void TCPServer::accept_on(std::size_t index, tcp::acceptor acceptor) {
   Worker* worker = workers_[index].get();
@@ -311,7 +319,8 @@ asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
   auto backoff = std::chrono::milliseconds(10);
   for (;;) {
     std::error_code ec;
-    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       if (is_descriptor_exhaustion(ec)) {

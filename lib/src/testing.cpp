@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
-#include <fmt/format.h>
 
 namespace cortado::testing {
 namespace {
@@ -38,7 +38,9 @@ void AsyncHTTPTestCase::fail(const std::string& message) {
 
 ExpectLog::ExpectLog(AsyncHTTPTestCase& test, std::string channel, std::string substring,
                      bool required)
-    : test_(test), channel_(std::move(channel)), substring_(std::move(substring)),
+    : test_(test),
+      channel_(std::move(channel)),
+      substring_(std::move(substring)),
       required_(required) {
   std::lock_guard lock(test_.mutex_);
   test_.expectations_.push_back(this);
@@ -52,8 +54,8 @@ ExpectLog::~ExpectLog() {
     seen = count_;
   }
   if (required_ && seen == 0) {
-    AsyncHTTPTestCase::fail(fmt::format("expected a {:?} log containing {:?}; none came",
-                                        channel_, substring_));
+    AsyncHTTPTestCase::fail(
+        fmt::format("expected a {:?} log containing {:?}; none came", channel_, substring_));
   }
 }
 

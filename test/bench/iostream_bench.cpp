@@ -8,13 +8,13 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 
 #include "cortado/ioloop.hpp"
 #include "cortado/iostream.hpp"
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
                round + 1, iostream_rates.back(), asio_rates.back());
   }
   const double a = median(iostream_rates), b = median(asio_rates);
-  fmt::print("median of {} rounds of {} MiB: IOStream {:.0f} MiB/s, asio {:.0f} MiB/s, ratio {:.2f}\n",
-             rounds, mib, a, b, a / b);
+  fmt::print(
+      "median of {} rounds of {} MiB: IOStream {:.0f} MiB/s, asio {:.0f} MiB/s, ratio {:.2f}\n",
+      rounds, mib, a, b, a / b);
   return 0;
 }

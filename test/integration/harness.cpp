@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 
 namespace cortado::test {
 
@@ -52,7 +52,9 @@ RawClient::RawClient(std::uint16_t port) : socket_(context_) {
   socket_.set_option(asio::ip::tcp::no_delay(true));
 }
 
-void RawClient::send(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes)); }
+void RawClient::send(std::string_view bytes) {
+  asio::write(socket_, asio::buffer(bytes));
+}
 
 void RawClient::fill() {
   pollfd pfd{socket_.native_handle(), POLLIN, 0};

@@ -8,8 +8,8 @@
 #include <random>
 #include <thread>
 
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
+#include <asio/steady_timer.hpp>
 
 #include "cortado/gzip.hpp"
 #include "cortado/log.hpp"
@@ -175,8 +175,9 @@ TEST_CASE("Expect: 100-continue gets 100 before the body is sent") {
 TEST_CASE("chunked bodies both ways") {
   ServerThread s(routes);
   RawClient c(s.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+  c.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
   CHECK(c.read_response().body == "hello world");
   c.send(request_bytes("GET", "/chunked"));
   auto r = c.read_response();
@@ -333,8 +334,8 @@ TEST_CASE("gzip request bodies are inflated with decompress_request, bombs refus
 TEST_CASE("xheaders: the client address and scheme come from the proxy's headers") {
   ServerThread s(routes, {.xheaders = true, .trusted_downstream = {"10.0.0.2"}});
   RawClient c(s.port());
-  c.send(request_bytes("GET", "/ip",
-                       "X-Forwarded-For: 1.2.3.4, 5.6.7.8, 10.0.0.2\r\nX-Forwarded-Proto: https\r\n"));
+  c.send(request_bytes(
+      "GET", "/ip", "X-Forwarded-For: 1.2.3.4, 5.6.7.8, 10.0.0.2\r\nX-Forwarded-Proto: https\r\n"));
   CHECK(c.read_response().body == "5.6.7.8 https");
   c.send(request_bytes("GET", "/ip", "X-Real-Ip: 9.9.9.9\r\n"));
   CHECK(c.read_response().body == "9.9.9.9 http");
@@ -389,10 +390,10 @@ TEST_CASE("curl: keep-alive reuse, chunked upload and download") {
       "curl -sS --max-time 20 -w '%{{num_connects}}\\n' {0}/ {0}/ -o /dev/null -o /dev/null", url));
   CHECK(reuse.status == 0);
   CHECK(reuse.output == "1\n0\n");  // the second transfer reused the connection
-  auto chunked = cortado::test::run_command(fmt::format(
-      "printf 'streamed body' | curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' "
-      "--data-binary @- {}/echo",
-      url));
+  auto chunked = cortado::test::run_command(
+      fmt::format("printf 'streamed body' | curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' "
+                  "--data-binary @- {}/echo",
+                  url));
   CHECK(chunked.output == "streamed body");
   auto down = cortado::test::run_command(fmt::format("curl -sS --max-time 20 {}/chunked", url));
   CHECK(down.output == "one,two,three");

@@ -5,8 +5,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
+#include <asio/steady_timer.hpp>
 
 #include "cortado/gzip.hpp"
 #include "cortado/testing.hpp"
@@ -181,7 +181,8 @@ struct Private : web::RequestHandler {
 struct Upload : web::RequestHandler {
   static constexpr bool stream_request_body = true;
   asio::awaitable<void> prepare() override {
-    if (request().headers.get("X-Refuse") == "1") throw web::HTTPError(413, "refused before the body");
+    if (request().headers.get("X-Refuse") == "1")
+      throw web::HTTPError(413, "refused before the body");
     request().connection->set_max_body_size(1000);
     co_return;
   }
@@ -326,7 +327,8 @@ TEST_CASE("cookies: attributes, injection refused, clearing, signed cookies") {
   for (auto attr : {"Path=/c", "HttpOnly", "Secure", "SameSite=Lax", "Max-Age=60"}) {
     CHECK_MESSAGE(cookie.find(attr) != std::string::npos, attr);
   }
-  CHECK(t.fetch("/c?action=read", with_header("Cookie", "plain=from-client")).body == "from-client");
+  CHECK(t.fetch("/c?action=read", with_header("Cookie", "plain=from-client")).body ==
+        "from-client");
   {
     auto logged = t.expect_log("application", "Uncaught exception");
     CHECK(t.fetch("/c?action=inject").code == 500);
@@ -407,8 +409,9 @@ TEST_CASE("streaming bodies: data_received gets the pieces; prepare can refuse f
   cortado::test::RawClient c(t.get_http_port());
   {
     auto logged = t.expect_log("general", "refused before the body");
-    c.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
-           "X-Refuse: 1\r\n\r\n");
+    c.send(
+        "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+        "X-Refuse: 1\r\n\r\n");
     auto r = c.read_response();
     CHECK(r.code == 413);
     CHECK(r.headers.get("Connection") == "close");
@@ -439,11 +442,13 @@ TEST_CASE("stock handlers: RedirectHandler, ErrorHandler, FallbackHandler, defau
   cortado::RequestCallback fallback = [](cortado::HTTPServerRequest& r) -> asio::awaitable<void> {
     co_await cortado::respond(r, 200, "fallback " + r.path);
   };
-  web::Application app({
-      web::url<web::RedirectHandler>("/old/(.*)", std::string("/new/{0}")),
-      web::url<web::ErrorHandler>("/gone", 410),
-      web::url<web::FallbackHandler>("/legacy/.*", fallback),
-  }, {.default_handler_class = web::handler<web::ErrorHandler>(418)});
+  web::Application app(
+      {
+          web::url<web::RedirectHandler>("/old/(.*)", std::string("/new/{0}")),
+          web::url<web::ErrorHandler>("/gone", 410),
+          web::url<web::FallbackHandler>("/legacy/.*", fallback),
+      },
+      {.default_handler_class = web::handler<web::ErrorHandler>(418)});
   AsyncHTTPTestCase t(app);
   HTTPRequest no_follow;
   no_follow.follow_redirects = false;
@@ -475,14 +480,14 @@ TEST_CASE("the access log line reads like Tornado's; log_function replaces it") 
   t.fetch("/out?what=finish");
   bool seen = false;
   for (const auto& r : t.logs()) {
-    seen = seen || (r.channel == "access" && r.message.starts_with("200 GET /out?what=finish (127.0.0.1) "));
+    seen = seen || (r.channel == "access" &&
+                    r.message.starts_with("200 GET /out?what=finish (127.0.0.1) "));
   }
   CHECK(seen);
   std::atomic<int> calls{0};
-  web::Application custom({web::url<Output>("/out")},
-                          {.log_function = [&](const web::RequestHandler& h) {
-                            calls += h.get_status() == 200;
-                          }});
+  web::Application custom(
+      {web::url<Output>("/out")},
+      {.log_function = [&](const web::RequestHandler& h) { calls += h.get_status() == 200; }});
   AsyncHTTPTestCase t2(custom);
   t2.fetch("/out?what=finish");
   CHECK(calls == 1);

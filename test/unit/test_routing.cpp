@@ -17,7 +17,7 @@ struct Other : web::RequestHandler {
 TEST_CASE("literal routes match exactly; regex routes are anchored at both ends") {
   web::Application app({web::url<Page>("/about"), web::url<Other>("/items/([0-9]+)")});
   CHECK(app.find_handler("h", "/about").spec->pattern == "/about");
-  CHECK(app.find_handler("h", "/about/") .spec == nullptr);
+  CHECK(app.find_handler("h", "/about/").spec == nullptr);
   auto m = app.find_handler("h", "/items/42");
   REQUIRE(m.spec);
   CHECK(m.args == std::vector<std::string>{"42"});
@@ -26,7 +26,8 @@ TEST_CASE("literal routes match exactly; regex routes are anchored at both ends"
 }
 
 TEST_CASE("captured groups are percent-decoded after matching; named groups become kwargs") {
-  web::Application app({web::url<Page>("/files/(.*)"), web::url<Other>("/u/(?P<name>[^/]+)/(?P<tab>\\w+)")});
+  web::Application app(
+      {web::url<Page>("/files/(.*)"), web::url<Other>("/u/(?P<name>[^/]+)/(?P<tab>\\w+)")});
   auto m = app.find_handler("h", "/files/a%20b%2Fc");
   CHECK(m.args == std::vector<std::string>{"a b/c"});
   auto named = app.find_handler("h", "/u/j%C3%B6rg/posts");
@@ -76,11 +77,13 @@ TEST_CASE("reverse_url fills the groups, escaping the arguments") {
 
 TEST_CASE("function routes check their arity against the pattern at registration") {
   web::Application app;
-  app.get("/hello/([a-z]+)", [](web::RequestHandler&, std::string) -> asio::awaitable<void> { co_return; });
+  app.get("/hello/([a-z]+)",
+          [](web::RequestHandler&, std::string) -> asio::awaitable<void> { co_return; });
   CHECK(app.find_handler("h", "/hello/bob").args == std::vector<std::string>{"bob"});
-  CHECK_THROWS_AS(app.get("/two/(a)/(b)",
-                          [](web::RequestHandler&, std::string) -> asio::awaitable<void> { co_return; }),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      app.get("/two/(a)/(b)",
+              [](web::RequestHandler&, std::string) -> asio::awaitable<void> { co_return; }),
+      std::invalid_argument);
 }
 
 TEST_CASE("a bad route regex fails at start-up with the pattern in the message") {

@@ -41,9 +41,9 @@ struct HTTPServerOptions {
   std::string server_header = "cortado";
 
   // --- Limits ----------------------------------------------------------------------------
-  std::size_t max_start_line = 8 * 1024;     // 414 beyond
-  std::size_t max_header_size = 64 * 1024;   // 431 beyond
-  std::size_t max_headers = 100;             // 431 beyond
+  std::size_t max_start_line = 8 * 1024;            // 414 beyond
+  std::size_t max_header_size = 64 * 1024;          // 431 beyond
+  std::size_t max_headers = 100;                    // 431 beyond
   std::uint64_t max_body_size = 100 * 1024 * 1024;  // 413 beyond (per request: prepare())
   std::size_t max_buffer_size = 100 * 1024 * 1024;  // the IOStream's read buffer
   // Response bytes buffered before a write waits for the socket (back-pressure).

@@ -30,8 +30,8 @@ namespace cortado {
 // Listening sockets (native descriptors) for `port` on `address` ("" = every interface, IPv4
 // and IPv6; "localhost" = each address it resolves to). Port 0 picks a free port, the same for
 // every address. Tornado's bind_sockets: call before fork_processes, hand to add_sockets after.
-std::vector<int> bind_sockets(std::uint16_t port, std::string_view address = {},
-                              int backlog = 1024, bool reuse_port = false);
+std::vector<int> bind_sockets(std::uint16_t port, std::string_view address = {}, int backlog = 1024,
+                              bool reuse_port = false);
 
 // Forks `num_processes` children (0: one per CPU) and returns the child's task id (0..n-1) in
 // each child. The parent never returns: it restarts children that crash (up to max_restarts),

@@ -30,7 +30,8 @@ std::optional<std::string> literal_path(std::string_view pattern) {
   std::string out;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size() && std::string_view("./-_~").find(pattern[i + 1]) != std::string_view::npos) {
+    if (c == '\\' && i + 1 < pattern.size() &&
+        std::string_view("./-_~").find(pattern[i + 1]) != std::string_view::npos) {
       out += pattern[++i];
     } else if (std::string_view(".^$*+?()[]{}|\\").find(c) != std::string_view::npos) {
       return std::nullopt;
@@ -137,7 +138,9 @@ Application::Application(std::vector<URLSpec> routes, Settings settings)
 
 Application::~Application() = default;
 
-void Application::add(URLSpec spec) { hosts_.back()->add(std::move(spec)); }
+void Application::add(URLSpec spec) {
+  hosts_.back()->add(std::move(spec));
+}
 
 void Application::add_handlers(std::string_view host_pattern, std::vector<URLSpec> routes) {
   auto group = std::make_unique<HostRoutes>();
@@ -210,8 +213,8 @@ std::string Application::reverse_url(std::string_view name,
       const auto pieces = reverse_pieces(spec.pattern);
       if (!pieces) throw std::invalid_argument("route " + spec.pattern + " cannot be reversed");
       if (pieces->size() - 1 != args.size()) {
-        throw std::invalid_argument(fmt::format("reverse_url({:?}) needs {} arguments", name,
-                                                pieces->size() - 1));
+        throw std::invalid_argument(
+            fmt::format("reverse_url({:?}) needs {} arguments", name, pieces->size() - 1));
       }
       std::string url = (*pieces)[0];
       for (std::size_t i = 0; i < args.size(); ++i) {
@@ -252,15 +255,18 @@ void Application::log_request(const RequestHandler& handler) const {
              r.request_time() * 1000.0);
 }
 
-std::unique_ptr<HTTPServer> Application::listen(asio::any_io_executor executor,
-                                                std::uint16_t port, std::string_view address,
-                                                HTTPServerOptions options, int threads) {
-  auto server = std::make_unique<HTTPServer>(std::move(executor), *this, std::move(options), threads);
+std::unique_ptr<HTTPServer> Application::listen(asio::any_io_executor executor, std::uint16_t port,
+                                                std::string_view address, HTTPServerOptions options,
+                                                int threads) {
+  auto server =
+      std::make_unique<HTTPServer>(std::move(executor), *this, std::move(options), threads);
   server->listen(port, address);
   return server;
 }
 
-std::string escape_next_url(std::string_view uri) { return url_escape(uri); }
+std::string escape_next_url(std::string_view uri) {
+  return url_escape(uri);
+}
 
 // --- One request -------------------------------------------------------------------------------
 
@@ -333,8 +339,8 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   asio::awaitable<void> before_method(std::string_view) {
     RequestHandler& h = *handler_;
     const std::string& m = request_->method;
-    static constexpr std::string_view kSupported[] = {"GET",    "HEAD",  "POST",   "DELETE",
-                                                      "PATCH",  "PUT",   "OPTIONS"};
+    static constexpr std::string_view kSupported[] = {"GET",   "HEAD", "POST",   "DELETE",
+                                                      "PATCH", "PUT",  "OPTIONS"};
     if (std::find(std::begin(kSupported), std::end(kSupported), m) == std::end(kSupported)) {
       throw HTTPError(405);
     }
@@ -372,7 +378,9 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     if (!h.finished_ && connection_.open()) {
       // auto_finish off and the method returned: the handler owns the response from here on
       // (Tornado's asynchronous handlers); nothing more to do for this request.
-      if (!h.auto_finish_) log::app().error("{} {}: handler returned without finish()", request_->method, request_->uri);
+      if (!h.auto_finish_)
+        log::app().error("{} {}: handler returned without finish()", request_->method,
+                         request_->uri);
       h.finish();
     }
     std::exception_ptr error;

@@ -104,17 +104,42 @@ SigningKeys signing_keys(const Settings& s) {
 
 }  // namespace
 
-RequestHandler::RequestHandler() { headers_.set("Content-Type", "text/html; charset=UTF-8"); }
+RequestHandler::RequestHandler() {
+  headers_.set("Content-Type", "text/html; charset=UTF-8");
+}
 RequestHandler::~RequestHandler() = default;
 
-asio::awaitable<void> RequestHandler::prepare() { co_return; }
-asio::awaitable<void> RequestHandler::get() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::head() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::post() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::put() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::patch() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::delete_() { throw HTTPError(405); co_return; }
-asio::awaitable<void> RequestHandler::options() { throw HTTPError(405); co_return; }
+asio::awaitable<void> RequestHandler::prepare() {
+  co_return;
+}
+asio::awaitable<void> RequestHandler::get() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::head() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::post() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::put() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::patch() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::delete_() {
+  throw HTTPError(405);
+  co_return;
+}
+asio::awaitable<void> RequestHandler::options() {
+  throw HTTPError(405);
+  co_return;
+}
 
 asio::awaitable<void> RequestHandler::data_received(std::string_view chunk) {
   request_->body.append(chunk);
@@ -131,9 +156,13 @@ void RequestHandler::write_error(int status, std::exception_ptr error) {
   finish(fmt::format("<html><title>{0}: {1}</title><body>{0}: {1}</body></html>", status, reason));
 }
 
-std::optional<std::string> RequestHandler::get_current_user() { return std::nullopt; }
+std::optional<std::string> RequestHandler::get_current_user() {
+  return std::nullopt;
+}
 
-std::string RequestHandler::get_login_url() { return settings().login_url; }
+std::string RequestHandler::get_login_url() {
+  return settings().login_url;
+}
 
 std::optional<std::string> RequestHandler::compute_etag() {
   // Tornado's ETag: the SHA-1 of the body, quoted.
@@ -146,7 +175,9 @@ std::optional<std::string> RequestHandler::compute_etag() {
   return etag;
 }
 
-const Settings& RequestHandler::settings() const { return application_->settings(); }
+const Settings& RequestHandler::settings() const {
+  return application_->settings();
+}
 
 // --- Arguments --------------------------------------------------------------------------------
 
@@ -212,7 +243,9 @@ void RequestHandler::add_header(std::string_view name, std::string_view value) {
   headers_.add(name, value);
 }
 
-void RequestHandler::clear_header(std::string_view name) { headers_.remove(name); }
+void RequestHandler::clear_header(std::string_view name) {
+  headers_.remove(name);
+}
 
 void RequestHandler::write(std::string_view chunk) {
   if (finished_) throw std::logic_error("cannot write() after finish()");
@@ -446,7 +479,8 @@ void RequestHandler::clear_cookie(std::string_view name, const CookieOptions& op
 
 void RequestHandler::set_signed_cookie(std::string_view name, std::string_view value,
                                        int expires_days, CookieOptions options) {
-  const std::string signed_value = create_signed_value(signing_keys(settings()), name, value, unix_now());
+  const std::string signed_value =
+      create_signed_value(signing_keys(settings()), name, value, unix_now());
   if (expires_days > 0 && !options.expires) {
     options.expires = std::chrono::system_clock::now() + std::chrono::hours(24) * expires_days;
   }

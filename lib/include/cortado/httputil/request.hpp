@@ -3,9 +3,9 @@
 
 #include <chrono>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cortado/httputil/cookies.hpp"
 #include "cortado/httputil/forms.hpp"
@@ -18,13 +18,13 @@ class HTTPConnection;
 
 class HTTPServerRequest {
  public:
-  std::string method;    // "GET"
-  std::string uri;       // the request-target as sent: "/path?query"
-  std::string version;   // "HTTP/1.1"
-  std::string path;      // "/path" (still percent-encoded, like Tornado)
-  std::string query;     // "query"
+  std::string method;   // "GET"
+  std::string uri;      // the request-target as sent: "/path?query"
+  std::string version;  // "HTTP/1.1"
+  std::string path;     // "/path" (still percent-encoded, like Tornado)
+  std::string query;    // "query"
   HTTPHeaders headers;
-  std::string body;      // the whole body, unless the handler streams it
+  std::string body;  // the whole body, unless the handler streams it
   std::string remote_ip;
   std::string protocol = "http";  // "http" or "https" (from X-Forwarded-Proto with xheaders)
   std::string host;               // Host header (or "127.0.0.1")

@@ -50,7 +50,7 @@ struct URLSpec {
 
   std::string pattern;
   HandlerFactory factory;
-  unsigned methods = 0;           // what the handler overrides
+  unsigned methods = 0;  // what the handler overrides
   bool stream_request_body = false;
   std::string name_;
   // Set by the Application when the route is added.
@@ -76,13 +76,15 @@ unsigned overridden_methods() {
 }
 
 template <class H>
-concept StreamsBody = requires { requires H::stream_request_body; };
+concept StreamsBody = requires {
+  requires H::stream_request_body;
+};
 
 // Build H from the route's arguments: through initialize(args...) when H has one (Tornado's
 // way), else through its constructor.
 template <class H, class... Args>
 std::unique_ptr<RequestHandler> make_handler(const Args&... args) {
-  if constexpr (requires(H& h) { h.initialize(args...); }) {
+  if constexpr (requires(H & h) { h.initialize(args...); }) {
     auto h = std::make_unique<H>();
     h->initialize(args...);
     return h;
@@ -99,7 +101,9 @@ std::unique_ptr<RequestHandler> make_handler(const Args&... args) {
 template <class H, class... Args>
 URLSpec url(std::string pattern, Args... args) {
   static_assert(std::is_base_of_v<RequestHandler, H>, "handlers derive from RequestHandler");
-  HandlerFactory factory = [... args = std::move(args)] { return detail::make_handler<H>(args...); };
+  HandlerFactory factory = [... args = std::move(args)] {
+    return detail::make_handler<H>(args...);
+  };
   return URLSpec(std::move(pattern), std::move(factory), detail::overridden_methods<H>(),
                  detail::StreamsBody<H>);
 }

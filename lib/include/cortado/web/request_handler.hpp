@@ -109,10 +109,8 @@ class RequestHandler {
   void write(const char* chunk) { write(std::string_view(chunk)); }
   // Only a json value itself: a string must not turn into a JSON string by conversion.
   template <class J>
-    requires std::same_as<J, nlohmann::json>
-  void write(const J& value) {
-    write_json(value);
-  }
+  requires std::same_as<J, nlohmann::json>
+  void write(const J& value) { write_json(value); }
   // Sends what is buffered now; the first flush sends the headers, and the rest of the body
   // then goes out chunked. After finish(), sends the end of the response.
   asio::awaitable<void> flush();
