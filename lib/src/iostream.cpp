@@ -242,7 +242,7 @@ asio::awaitable<std::string_view> IOStream::read_bytes(std::size_t n, bool parti
 asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool partial) {
   ReadGuard guard(*this);
   std::size_t done = std::min(out.size(), buffer_.size());
-  std::memcpy(out.data(), buffer_.view().data(), done);
+  if (done > 0) std::memcpy(out.data(), buffer_.view().data(), done);
   buffer_.consume(done);
   while (done < out.size() && !(partial && done > 0)) {
     if (closed_) throw_closed();

@@ -46,8 +46,12 @@ void merge_duplicates(std::vector<Cookie>& cookies) {
   if (cookies.size() < 2) return;
   std::vector<std::size_t> order(cookies.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return cookies[a].name < cookies[b].name; });
+  // Ties break on position: the same order std::stable_sort gives, without its temporary
+  // buffer (libstdc++ 12 allocates it with new and ASan sees it freed with free).
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const int c = cookies[a].name.compare(cookies[b].name);
+    return c < 0 || (c == 0 && a < b);
+  });
   std::vector<bool> dropped(cookies.size(), false);
   for (std::size_t run = 0; run < order.size();) {
     std::size_t last = run;
