@@ -1,6 +1,9 @@
 // apps/hello: the benchmark target, written the way a user writes a cortado app.
 // GET /plaintext, GET /json, POST|PUT /echo; other paths 404, other methods 405.
 //   cortado_hello --port 8888 [--threads N | --processes N] [--debug] [--access-log]
+//                 [--certfile F --keyfile F] [--header-timeout S] [--idle-timeout S]
+//                 [--write-timeout S] [--drain-timeout S]
+// --port 0 takes a free port; the first line on stdout names the one taken.
 #include <CLI/CLI.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -20,7 +23,25 @@ struct Flags {
   int processes = 1;
   bool debug = false;
   bool access_log = false;
+  std::string certfile;
+  std::string keyfile;
+  double header_timeout = 30;
+  double idle_timeout = 60;
+  double write_timeout = 60;
+  double drain_timeout = 10;
 };
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+cortado::HTTPServerOptions server_options(const Flags& flags) {
+  cortado::HTTPServerOptions options;
+  options.header_timeout = millis(flags.header_timeout);
+  options.idle_connection_timeout = millis(flags.idle_timeout);
+  options.write_timeout = millis(flags.write_timeout);
+  return options;
+}
 
 class PlaintextHandler : public cortado::web::RequestHandler {
  public:
@@ -62,6 +83,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_flag("--debug", flags.debug, "log at DEBUG level");
   cli.add_flag("--access-log", flags.access_log, "log every request");
+  cli.add_option("--certfile", flags.certfile, "TLS certificate chain (PEM): serve HTTPS");
+  cli.add_option("--keyfile", flags.keyfile, "TLS private key (PEM)");
+  cli.add_option("--header-timeout", flags.header_timeout, "seconds to send a request head")
+      ->capture_default_str();
+  cli.add_option("--idle-timeout", flags.idle_timeout, "seconds a keep-alive connection may idle")
+      ->capture_default_str();
+  cli.add_option("--write-timeout", flags.write_timeout,
+                 "seconds a client may leave a response unread")
+      ->capture_default_str();
+  cli.add_option("--drain-timeout", flags.drain_timeout,
+                 "seconds SIGTERM waits for requests in flight")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   cortado::log::set_level(flags.debug ? cortado::log::Level::debug : cortado::log::Level::info);
@@ -83,7 +116,10 @@ int main(int argc, char** argv) {
       cortado::fork_processes(flags.processes);
     }
     cortado::IOLoop loop;
-    cortado::HTTPServer server(loop.executor(), app, {}, flags.threads);
+    cortado::HTTPServer server(loop.executor(), app, server_options(flags), flags.threads);
+    if (!flags.certfile.empty()) {
+      server.set_ssl_context(cortado::make_server_ssl_context(flags.certfile, flags.keyfile));
+    }
     if (flags.processes != 1) {
       server.add_sockets(sockets);
     } else {
@@ -93,14 +129,17 @@ int main(int argc, char** argv) {
     loop.handle_signals([&](int) {
       asio::co_spawn(
           loop.context(),
-          [](cortado::HTTPServer& s, cortado::IOLoop& l) -> asio::awaitable<void> {
-            co_await s.close_all_connections(std::chrono::seconds(10));
+          [](cortado::HTTPServer& s, cortado::IOLoop& l,
+             std::chrono::milliseconds grace) -> asio::awaitable<void> {
+            co_await s.close_all_connections(grace);
             l.stop();
-          }(server, loop),
+          }(server, loop, millis(flags.drain_timeout)),
           asio::detached);
     });
     if (cortado::task_id() <= 0) {
-      fmt::print("cortado hello listening on http://{}:{}/plaintext\n", flags.address, flags.port);
+      fmt::print("cortado hello listening on {}://{}:{}/plaintext\n",
+                 flags.certfile.empty() ? "http" : "https", flags.address,
+                 server.local_endpoints().at(0).port());
       std::fflush(stdout);
     }
     loop.run();

@@ -170,6 +170,14 @@ void HTTP1ServerConnection::release_exchange() {
   x_.reset();
 }
 
+void HTTP1ServerConnection::shrink_exchange_pool(std::size_t keep) {
+  auto& pool = exchange_pool<Exchange>();
+  if (pool.size() > keep) {
+    pool.resize(keep);
+    pool.shrink_to_fit();
+  }
+}
+
 void HTTP1ServerConnection::set_phase_deadline(std::chrono::milliseconds timeout) {
   if (timeout.count() > 0) {
     stream_.set_timeout(timeout);
@@ -199,6 +207,7 @@ asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   // A cancelled handler leaves the coroutine's cancellation state set; clear it so that the
   // clean-up below can still await.
   co_await asio::this_coro::reset_cancellation_state();
+  if (stream_.error() == stream_errc::timed_out) log_timeout();
   if (linger && !stream_.closed()) co_await close_gracefully();
   stream_.close();
   notify_connection_close();
@@ -218,6 +227,25 @@ asio::awaitable<std::error_code> HTTP1ServerConnection::wait_for_request() {
   release_exchange();
   stream_.release_buffer();
   co_return co_await stream_.wait_readable();
+}
+
+// Operators see why a server cut a client off; an idle keep-alive timing out is routine.
+void HTTP1ServerConnection::log_timeout() const {
+  if (writing_) {
+    log::general().info("closed connection from {}: a response stayed unread past write_timeout",
+                        remote_ip_);
+  } else if (phase_ == Phase::head) {
+    log::general().info("closed connection from {}: no complete request head by header_timeout",
+                        remote_ip_);
+  } else if (phase_ == Phase::body) {
+    log::general().info("closed connection from {}: the request body stalled past body_timeout",
+                        remote_ip_);
+  } else if (phase_ == Phase::handler) {
+    log::general().warning("closed connection from {}: the handler ran past handler_timeout",
+                           remote_ip_);
+  } else {
+    log::general().debug("closed idle keep-alive connection from {}", remote_ip_);
+  }
 }
 
 void HTTP1ServerConnection::drain() {
@@ -680,7 +708,9 @@ asio::awaitable<void> HTTP1ServerConnection::send(std::span<const asio::const_bu
                                                   std::error_code& ec) {
   const auto phase_deadline = stream_.deadline();
   stream_.set_timeout(options_.write_timeout);
+  writing_ = true;
   co_await stream_.write(buffers, ec);
+  writing_ = false;
   stream_.set_deadline(phase_deadline);
   x_->out.clear();
   if (x_->out.capacity() > kMaxKeptOutput) x_->out.shrink_to_fit();

@@ -10,19 +10,35 @@
 #include <asio/use_awaitable.hpp>
 
 #include "cortado/log.hpp"
+#include "release_memory.hpp"
 
 namespace cortado {
 
 // The connections of one worker; only that worker's thread touches it.
 struct HTTPServer::Registry {
+  // A burst is this many connections at once; when they have fallen to a quarter, the memory
+  // they used goes back to the operating system.
+  static constexpr std::size_t kBurst = 256;
+
   std::unordered_set<HTTP1ServerConnection*> connections;
   std::atomic<std::size_t> count{0};
+  std::size_t peak = 0;
   bool draining = false;
   std::function<void()> on_empty;
 
+  void add(HTTP1ServerConnection* c) {
+    connections.insert(c);
+    count.store(connections.size(), std::memory_order_relaxed);
+    peak = std::max(peak, connections.size());
+  }
   void remove(HTTP1ServerConnection* c) {
     connections.erase(c);
     count.store(connections.size(), std::memory_order_relaxed);
+    if (peak >= kBurst && connections.size() * 4 <= peak) {
+      peak = connections.size();
+      HTTP1ServerConnection::shrink_exchange_pool(connections.size());
+      detail::release_free_memory();
+    }
     if (draining && connections.empty() && on_empty) std::exchange(on_empty, {})();
   }
 };
@@ -85,8 +101,7 @@ asio::awaitable<void> HTTPServer::handle_stream(IOStream& stream, asio::ip::tcp:
   HTTP1ServerConnection connection(stream, options_, remote.address().to_string());
   connection.set_cancellation_signal(&cancel);
   if (registry.draining) co_return;
-  registry.connections.insert(&connection);
-  registry.count.store(registry.connections.size(), std::memory_order_relaxed);
+  registry.add(&connection);
   co_await connection.serve(delegate_);
   registry.remove(&connection);
 }

@@ -21,6 +21,7 @@
 #include "cortado/log.hpp"
 #include "cortado/web.hpp"
 #include "harness.hpp"
+#include "sanitizers.hpp"
 
 namespace fs = std::filesystem;
 namespace web = cortado::web;
@@ -546,12 +547,6 @@ bool download_matches(const std::string& url, const fs::path& file) {
              .output == "same\n";
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1.
 long status_kib(std::string_view field) {
   std::ifstream status("/proc/self/status");
@@ -605,7 +600,7 @@ TEST_CASE("static_file: a 256 MiB download keeps the server's memory flat") {
     ::close(fd);
   }
   Site site(tree);
-  if (kAddressSanitizer) {
+  if (cortado::test::kAddressSanitizer) {
     // Its quarantine keeps freed chunks resident: RSS says nothing about the handler there.
     CHECK(download_matches(site.url("/static/sparse.bin"), big));
     return;

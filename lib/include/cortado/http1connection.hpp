@@ -91,6 +91,9 @@ class HTTP1ServerConnection final : public HTTPConnection {
   bool headers_written() const override { return headers_written_; }
   bool finished() const override { return response_finished_; }
   void set_max_body_size(std::uint64_t bytes) override;
+  // Frees pooled per-request state beyond `keep` exchanges on the calling thread (the server
+  // does so after a burst of connections).
+  static void shrink_exchange_pool(std::size_t keep);
   bool open() const override { return !stream_.closed(); }
 
  private:
@@ -120,6 +123,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   void acquire_exchange();
   void release_exchange();
   void set_phase_deadline(std::chrono::milliseconds timeout);
+  void log_timeout() const;
 
   IOStream& stream_;
   const HTTPServerOptions& options_;
@@ -131,6 +135,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   bool keep_alive_ = true;
   bool close_notified_ = false;
   bool body_pending_ = false;  // the request has a body that has not been read
+  bool writing_ = false;       // a response write is in progress (for the timeout's log line)
   int watches_ = 0;            // close watches in flight (see watch_for_close)
   asio::cancellation_signal* cancel_ = nullptr;
   // Response state.
