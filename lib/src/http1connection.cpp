@@ -250,7 +250,11 @@ void HTTP1ServerConnection::log_timeout() const {
 
 void HTTP1ServerConnection::drain() {
   draining_ = true;
-  if (phase_ == Phase::idle && (!x_ || x_->out.empty())) stream_.close();
+  // A request already in the socket's buffer has been received: it is served (with
+  // Connection: close). Only connections with nothing pending close now.
+  std::error_code ec;
+  const bool pending = !stream_.buffered().empty() || stream_.socket().available(ec) > 0;
+  if (phase_ == Phase::idle && (!x_ || x_->out.empty()) && !pending) stream_.close();
 }
 
 void HTTP1ServerConnection::close() {

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -59,9 +60,12 @@ std::uint16_t bound_port(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
 
+// Asio reports errno values in its own system category, which does not compare equal to
+// std::errc conditions: compare the numbers.
 bool is_descriptor_exhaustion(const std::error_code& ec) {
-  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+  if (ec.category() != asio::error::get_system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 int g_task_id = -1;
@@ -317,6 +321,8 @@ void TCPServer::set_ssl_context(std::shared_ptr<asio::ssl::context> context) {
 asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
                                              tcp::acceptor* acceptor) {
   auto backoff = std::chrono::milliseconds(10);
+  // Descriptors run out in episodes of many failed accepts: one log line per minute at most.
+  std::optional<std::chrono::steady_clock::time_point> last_logged;
   for (;;) {
     std::error_code ec;
     tcp::socket socket =
@@ -325,8 +331,10 @@ asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
     if (ec) {
       if (is_descriptor_exhaustion(ec)) {
         // Out of descriptors: retrying at once would spin. Wait for connections to close.
-        if (backoff == std::chrono::milliseconds(10)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!last_logged || now - *last_logged >= std::chrono::minutes(1)) {
           log::general().error("accept: {}; backing off until descriptors free up", ec.message());
+          last_logged = now;
         }
         co_await sleep(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));

@@ -61,6 +61,8 @@ AppProcess::AppProcess(const std::string& binary, std::vector<std::string> args,
     ::close(out[0]);
     ::close(out[1]);
     ::close(log_fd);
+    // Nothing of the test's own (its sockets, its pidfds) leaks into the server.
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
     if (in_child) in_child();
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
