@@ -13,6 +13,7 @@
 #include "cortado/gzip.hpp"
 #include "cortado/httputil/status.hpp"
 #include "cortado/log.hpp"
+#include "release_memory.hpp"
 
 namespace cortado {
 namespace {
@@ -24,6 +25,7 @@ constexpr std::size_t kDirectWrite = 16 * 1024;
 // Output buffers that grew beyond this are freed rather than kept for the next response.
 constexpr std::size_t kMaxKeptOutput = 64 * 1024;
 constexpr std::size_t kExchangePoolSize = 256;
+constexpr std::size_t kGiveBackBytes = 1024 * 1024;
 // Lingering close: how much of a client's unread request we swallow, and for how long.
 constexpr std::size_t kLingerBytes = 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
@@ -166,8 +168,14 @@ void HTTP1ServerConnection::release_exchange() {
     x_->request.reset();
     x_->out.clear();
     pool.push_back(std::move(x_));
+    return;
   }
+  // A request that needed megabytes gives them back: glibc would keep them (its trim threshold
+  // grows with the largest block freed), and a server's RSS would ratchet up with its largest
+  // request. The trim costs less than the copying such a request did.
+  const bool huge = x_->out.capacity() + x_->request.body.capacity() >= kGiveBackBytes;
   x_.reset();
+  if (huge) detail::release_free_memory();
 }
 
 void HTTP1ServerConnection::shrink_exchange_pool(std::size_t keep) {
