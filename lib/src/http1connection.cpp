@@ -215,8 +215,12 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
     }
   }
   // A cancelled handler leaves the coroutine's cancellation state set; clear it so that the
-  // clean-up below can still await.
-  co_await asio::this_coro::reset_cancellation_state();
+  // clean-up below can still await. (Only then: a reset re-installs the state in the
+  // connection's cancellation slot.)
+  if (const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+      state.cancelled() != asio::cancellation_type::none) {
+    co_await asio::this_coro::reset_cancellation_state();
+  }
   if (!park) {
     if (stream_.error() == stream_errc::timed_out) log_timeout();
     if (linger && !stream_.closed()) co_await close_gracefully();

@@ -6,15 +6,16 @@
 namespace cortado::test {
 
 #if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kAddressSanitizer = true;
+#define CORTADO_UNDER_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-inline constexpr bool kAddressSanitizer = true;
-#else
-inline constexpr bool kAddressSanitizer = false;
+#define CORTADO_UNDER_ASAN 1
 #endif
-#else
-inline constexpr bool kAddressSanitizer = false;
 #endif
+#ifndef CORTADO_UNDER_ASAN
+#define CORTADO_UNDER_ASAN 0
+#endif
+
+inline constexpr bool kAddressSanitizer = CORTADO_UNDER_ASAN;
 
 }  // namespace cortado::test
