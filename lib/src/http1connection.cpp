@@ -233,7 +233,7 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   // run before this returns: they hold `this`.
   co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   release_exchange();
-  co_return park && stream_.parkable();
+  co_return park&& stream_.parkable();
 }
 
 // Idle keep-alive connections stop here. Where the stream allows it the connection is parked

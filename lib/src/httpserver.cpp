@@ -107,9 +107,9 @@ std::size_t HTTPServer::connection_count() const {
 }
 
 asio::awaitable<TCPServer::StreamEnd> HTTPServer::handle_stream(IOStream& stream,
-                                                               asio::ip::tcp::endpoint remote,
-                                                               std::size_t worker,
-                                                               asio::cancellation_signal& cancel) {
+                                                                asio::ip::tcp::endpoint remote,
+                                                                std::size_t worker,
+                                                                asio::cancellation_signal& cancel) {
   Registry& registry = *registries_[worker];
   HTTP1ServerConnection connection(stream, options_, remote.address().to_string());
   connection.set_cancellation_signal(&cancel);

@@ -5,11 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <list>
-#include <atomic>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -386,8 +386,7 @@ void TCPServer::spawn_connection(Worker& worker, tcp::socket socket, tcp::endpoi
 
 asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* worker,
                                                   tcp::socket socket, tcp::endpoint remote,
-                                                  bool resumed,
-                                                  asio::cancellation_signal* cancel) {
+                                                  bool resumed, asio::cancellation_signal* cancel) {
   std::error_code ec;
   if (!resumed) socket.set_option(tcp::no_delay(true), ec);
   IOStream stream(std::move(socket), server->stream_options_);
@@ -414,8 +413,8 @@ void TCPServer::park(Worker& worker, tcp::socket socket, tcp::endpoint remote,
   parked->position = worker.parked.insert(worker.parked.end(), parked);
   worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
   parked->socket.async_wait(
-      tcp::socket::wait_read, [this, &worker, weak = std::weak_ptr<Parked>(parked)](
-                                  std::error_code ec) {
+      tcp::socket::wait_read,
+      [this, &worker, weak = std::weak_ptr<Parked>(parked)](std::error_code ec) {
         const auto p = weak.lock();
         if (!p) return;  // closed by the sweep, a drain or the server's destructor
         worker.parked.erase(p->position);
@@ -442,8 +441,8 @@ void TCPServer::sweep_parked(Worker& worker) {
   }
   if (!worker.sweep) worker.sweep = std::make_unique<asio::steady_timer>(worker.executor);
   // A little slack batches the expiries of connections parked close together.
-  worker.sweep->expires_at(std::max(worker.parked.front()->deadline,
-                                    now + std::chrono::milliseconds(100)));
+  worker.sweep->expires_at(
+      std::max(worker.parked.front()->deadline, now + std::chrono::milliseconds(100)));
   worker.sweep_armed = true;
   worker.sweep->async_wait([this, &worker](std::error_code ec) {
     if (!ec) sweep_parked(worker);

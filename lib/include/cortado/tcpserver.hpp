@@ -89,8 +89,7 @@ class TCPServer {
   // One connection, on its worker's thread; the stream dies when this returns. Emitting
   // `cancel` cancels whatever the connection's coroutine is awaiting (a handler's timer or
   // Condition) -- how a vanished client stops the work done for it.
-  virtual asio::awaitable<StreamEnd> handle_stream(IOStream& stream,
-                                                   asio::ip::tcp::endpoint remote,
+  virtual asio::awaitable<StreamEnd> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
                                                    std::size_t worker,
                                                    asio::cancellation_signal& cancel) = 0;
   // Closes the worker's parked connections (on its thread). With `keep_pending`, those whose
