@@ -194,22 +194,20 @@ void HTTP1ServerConnection::set_phase_deadline(std::chrono::milliseconds timeout
   }
 }
 
-asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
+asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
   stream_.set_close_callback([this] { notify_connection_close(); });
   bool linger = false;
-  bool park = false;
   try {
     for (;;) {
-      const Wait wait = co_await wait_for_request();
-      park = wait == Wait::park;
-      if (wait != Wait::request) break;
+      // Idle keep-alive connections wait here, at the top of the coroutine chain: a waiting
+      // connection then holds this frame and no per-request state.
+      if (const std::error_code ec = co_await wait_for_request()) break;
       const Next next = co_await serve_one(delegate);
       if (next == Next::keep_going) continue;
       linger = next == Next::linger;
       break;
     }
   } catch (const std::exception& e) {
-    park = false;
     if (!stream_.closed()) {
       log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
     }
@@ -221,34 +219,26 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
       state.cancelled() != asio::cancellation_type::none) {
     co_await asio::this_coro::reset_cancellation_state();
   }
-  if (!park) {
-    if (stream_.error() == stream_errc::timed_out) log_timeout();
-    if (linger && !stream_.closed()) co_await close_gracefully();
-    stream_.close();
-    notify_connection_close();
-  }
+  if (stream_.error() == stream_errc::timed_out) log_timeout();
+  if (linger && !stream_.closed()) co_await close_gracefully();
+  stream_.close();
+  notify_connection_close();
   message_.reset();
   stream_.set_close_callback({});
   // Callbacks already posted for this connection (its close callback, a cancelled close watch)
   // run before this returns: they hold `this`.
   co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   release_exchange();
-  co_return park&& stream_.parkable();
 }
 
-// Idle keep-alive connections stop here. Where the stream allows it the connection is parked
-// (the server keeps the bare socket and no coroutine frame: a few hundred bytes instead of a few
-// KiB); otherwise it waits at the top of the coroutine chain, holding no per-request state.
-asio::awaitable<HTTP1ServerConnection::Wait> HTTP1ServerConnection::wait_for_request() {
-  if (!stream_.buffered().empty()) co_return Wait::request;
+asio::awaitable<std::error_code> HTTP1ServerConnection::wait_for_request() {
+  if (!stream_.buffered().empty()) co_return std::error_code{};
   phase_ = Phase::idle;
-  if (draining_ && !input_pending()) co_return Wait::closed;
+  if (draining_) co_return make_error_code(stream_errc::closed);
   set_phase_deadline(options_.idle_connection_timeout);
   release_exchange();
   stream_.release_buffer();
-  if (!draining_ && stream_.parkable()) co_return Wait::park;
-  const std::error_code ec = co_await stream_.wait_readable();
-  co_return ec ? Wait::closed : Wait::request;
+  co_return co_await stream_.wait_readable();
 }
 
 // Operators see why a server cut a client off; an idle keep-alive timing out is routine.
@@ -274,12 +264,9 @@ void HTTP1ServerConnection::drain() {
   draining_ = true;
   // A request already in the socket's buffer has been received: it is served (with
   // Connection: close). Only connections with nothing pending close now.
-  if (phase_ == Phase::idle && (!x_ || x_->out.empty()) && !input_pending()) stream_.close();
-}
-
-bool HTTP1ServerConnection::input_pending() {
   std::error_code ec;
-  return !stream_.buffered().empty() || (!stream_.closed() && stream_.socket().available(ec) > 0);
+  const bool pending = !stream_.buffered().empty() || stream_.socket().available(ec) > 0;
+  if (phase_ == Phase::idle && (!x_ || x_->out.empty()) && !pending) stream_.close();
 }
 
 void HTTP1ServerConnection::close() {

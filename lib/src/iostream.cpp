@@ -188,20 +188,6 @@ asio::awaitable<std::error_code> IOStream::wait_readable() {
   co_return std::error_code{};
 }
 
-bool IOStream::parkable() const {
-  return !closed_ && !tls_ && drained_ && buffer_.empty() && pending_consume_ == 0 && !reading_ &&
-         !writing_ && write_waiters_.empty();
-}
-
-asio::ip::tcp::socket IOStream::release_socket() {
-  set_deadline(std::chrono::steady_clock::time_point::max());
-  asio::ip::tcp::socket socket = std::move(socket_);
-  closed_ = true;
-  close_reason_ = make_error_code(stream_errc::closed);
-  close_callback_ = {};
-  return socket;
-}
-
 asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimiter,
                                                        std::size_t max_bytes) {
   if (delimiter.empty()) throw std::invalid_argument("read_until: empty delimiter");

@@ -70,10 +70,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   HTTP1ServerConnection& operator=(const HTTP1ServerConnection&) = delete;
 
   // Serves requests until the connection closes. Never throws.
-  // Returns true when it stopped because the connection went idle with nothing to read and
-  // could be parked (IOStream::parkable()): the caller keeps the socket and calls serve() again,
-  // on a new connection object, when the peer sends more. False: the connection is closed.
-  asio::awaitable<bool> serve(HTTPServerConnectionDelegate& delegate);
+  asio::awaitable<void> serve(HTTPServerConnectionDelegate& delegate);
 
   // Emitted (terminal) when the client goes away while the handler runs, so that whatever
   // the handler awaits is cancelled. The signal must be bound to the coroutine running serve().
@@ -105,8 +102,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   enum class BodyResult { complete, rejected, closed };
   struct Exchange;  // per-request state, pooled per thread while the connection idles
 
-  enum class Wait { request, park, closed };
-  asio::awaitable<Wait> wait_for_request();
+  asio::awaitable<std::error_code> wait_for_request();
   asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
   asio::awaitable<BodyResult> read_body();
@@ -128,8 +124,6 @@ class HTTP1ServerConnection final : public HTTPConnection {
   void release_exchange();
   void set_phase_deadline(std::chrono::milliseconds timeout);
   void log_timeout() const;
-  // A request (or part of one) has arrived: buffered, or waiting in the socket.
-  bool input_pending();
 
   IOStream& stream_;
   const HTTPServerOptions& options_;

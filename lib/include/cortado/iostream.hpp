@@ -126,12 +126,6 @@ class IOStream {
   // holding a buffer meanwhile: how an idle connection waits cheaply. An error if the stream
   // closed meanwhile.
   asio::awaitable<std::error_code> wait_readable();
-  // True when the connection could wait for its peer without this object: plain TCP, open,
-  // nothing buffered or being written, and the last read drained the socket (so the kernel will
-  // signal the next byte). A server then parks the bare socket (see TCPServer).
-  bool parkable() const;
-  // Hands the socket over (for parking) and leaves this stream closed. Requires parkable().
-  tcp::socket release_socket();
   // Drops the read buffer's storage if it holds nothing (for connections going idle).
   void release_buffer() { buffer_.release_if_empty(); }
 
