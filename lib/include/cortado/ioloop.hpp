@@ -48,7 +48,8 @@ class Timeout {
 
 class IOLoop {
  public:
-  // An IOLoop that owns its io_context (single-threaded: Asio skips its internal locking).
+  // An IOLoop that owns its io_context, run by one thread (concurrency hint 1: Asio keeps the
+  // locking that makes add_callback safe from other threads, and skips waking other threads).
   IOLoop();
   // Wraps the embedder's io_context, which must outlive this object.
   explicit IOLoop(asio::io_context& context);
