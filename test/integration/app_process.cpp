@@ -110,14 +110,23 @@ int AppProcess::fd_count() const {
   return n;
 }
 
-int AppProcess::wait_for_fds_at_most(int target, std::chrono::milliseconds timeout) const {
+template <class Done>
+int AppProcess::wait_for_fds(Done done, std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int n = fd_count();
-  while (n > target && std::chrono::steady_clock::now() < deadline) {
+  while (!done(n) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a bounded poll of /proc
     n = fd_count();
   }
   return n;
+}
+
+int AppProcess::wait_for_fds_at_most(int target, std::chrono::milliseconds timeout) const {
+  return wait_for_fds([target](int n) { return n <= target; }, timeout);
+}
+
+int AppProcess::wait_for_fds_at_least(int target, std::chrono::milliseconds timeout) const {
+  return wait_for_fds([target](int n) { return n >= target; }, timeout);
 }
 
 std::optional<int> AppProcess::stop(int signal, std::chrono::milliseconds timeout) {

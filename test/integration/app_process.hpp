@@ -35,6 +35,8 @@ class AppProcess {
   // the last count seen. (Closing is asynchronous on the server's side: there is no event for
   // the test to wait on.)
   int wait_for_fds_at_most(int target, std::chrono::milliseconds timeout) const;
+  // The same until it holds at least `target` (connections being accepted).
+  int wait_for_fds_at_least(int target, std::chrono::milliseconds timeout) const;
 
   // Sends `signal` and waits up to `timeout` for the exit; the exit status, or nothing (and the
   // process killed) when it did not exit in time or died of a signal.
@@ -43,6 +45,8 @@ class AppProcess {
   std::string log() const;
 
  private:
+  template <class Done>
+  int wait_for_fds(Done done, std::chrono::milliseconds timeout) const;
   pid_t pid_ = -1;
   int pidfd_ = -1;
   std::uint16_t port_ = 0;

@@ -66,17 +66,6 @@ Baseline warm_up(const AppProcess& app) {
   return {.rss_kib = app.rss_kib(), .fds = fds};
 }
 
-// Waits (bounded) until the server holds at least `n` descriptors.
-int wait_for_fds_at_least(const AppProcess& app, int n, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int seen = app.fd_count();
-  while (seen < n && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);  // a bounded poll of /proc
-    seen = app.fd_count();
-  }
-  return seen;
-}
-
 // Latencies (ms) of `n` requests by a well-behaved client; every fourth on a new connection.
 std::vector<double> timed_requests(std::uint16_t port, int n) {
   std::vector<double> ms;
@@ -178,7 +167,7 @@ TEST_CASE("hostile: 1,000 slowloris connections do not slow a normal client") {
         asio::detached);
   }
   std::thread dribblers([&] { io.run(); });
-  CHECK(wait_for_fds_at_least(app, base.fds + 1000, 30s) >= base.fds + 1000);
+  CHECK(app.wait_for_fds_at_least(base.fds + 1000, 30s) >= base.fds + 1000);
   const auto latencies = timed_requests(app.port(), 400);
   done = true;
   dribblers.join();
