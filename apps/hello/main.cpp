@@ -2,7 +2,7 @@
 // GET /plaintext, GET /json, POST|PUT /echo; other paths 404, other methods 405.
 //   cortado_hello --port 8888 [--threads N | --processes N] [--debug] [--access-log]
 //                 [--certfile F --keyfile F] [--header-timeout S] [--idle-timeout S]
-//                 [--write-timeout S] [--drain-timeout S]
+//                 [--write-timeout S] [--drain-timeout S] [--park-after S]
 // --port 0 takes a free port; the first line on stdout names the one taken.
 #include <CLI/CLI.hpp>
 
@@ -29,6 +29,7 @@ struct Flags {
   double idle_timeout = 60;
   double write_timeout = 60;
   double drain_timeout = 10;
+  double park_after = 1;
 };
 
 std::chrono::milliseconds millis(double seconds) {
@@ -40,6 +41,7 @@ cortado::HTTPServerOptions server_options(const Flags& flags) {
   options.header_timeout = millis(flags.header_timeout);
   options.idle_connection_timeout = millis(flags.idle_timeout);
   options.write_timeout = millis(flags.write_timeout);
+  options.idle_park_after = millis(flags.park_after);
   return options;
 }
 
@@ -94,6 +96,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--drain-timeout", flags.drain_timeout,
                  "seconds SIGTERM waits for requests in flight")
+      ->capture_default_str();
+  cli.add_option("--park-after", flags.park_after,
+                 "seconds idle before a connection gives its read buffer back")
       ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 

@@ -61,6 +61,24 @@ constexpr bool is_tchar(char c) noexcept {
   }
 }
 
+// A token: one or more tchars (header names, methods).
+constexpr bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+// Whether `s` holds CR, LF or NUL: what would let emitted header text end its line early
+// (response splitting). A plain loop: find_first_of calls memchr once per byte.
+constexpr bool has_line_break(std::string_view s) noexcept {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
 constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -15,13 +15,21 @@ DeadlineService& DeadlineService::of(const asio::any_io_executor& executor) {
   return asio::use_service<DeadlineService>(asio::query(executor, asio::execution::context));
 }
 
+void DeadlineService::link(IOStream& stream) {
+  if (stream.deadlines_) return;
+  stream.deadlines_ = this;
+  stream.deadline_next_ = head_;
+  if (head_) head_->deadline_prev_ = &stream;
+  head_ = &stream;
+}
+
+void DeadlineService::track(IOStream& stream) {
+  link(stream);
+  if (!ticking_) arm(stream.get_executor());
+}
+
 void DeadlineService::watch(IOStream& stream, std::chrono::steady_clock::duration timeout) {
-  if (!stream.deadlines_) {
-    stream.deadlines_ = this;
-    stream.deadline_next_ = head_;
-    if (head_) head_->deadline_prev_ = &stream;
-    head_ = &stream;
-  }
+  link(stream);
   const auto period = std::clamp<std::chrono::steady_clock::duration>(
       timeout / 8, std::chrono::milliseconds(5), std::chrono::seconds(1));
   if (period < period_) {
@@ -62,18 +70,31 @@ void DeadlineService::sweep() {
   bool any = false;
   for (IOStream* s = head_; s;) {
     IOStream* next = s->deadline_next_;  // close() never unlinks, but stay safe
-    if (s->deadline_ != std::chrono::steady_clock::time_point::max()) {
-      if (s->deadline_ <= now) {
-        s->deadline_ = std::chrono::steady_clock::time_point::max();
-        s->close(stream_errc::timed_out);
-      } else {
-        any = true;
-      }
-    }
+    any = check(*s, now) || any;
     s = next;
   }
   ticking_ = false;
   if (any) arm(timer_->get_executor());
+}
+
+bool DeadlineService::check(IOStream& s, std::chrono::steady_clock::time_point now) {
+  using time_point = std::chrono::steady_clock::time_point;
+  if (s.deadline_ != time_point::max()) {
+    if (s.deadline_ <= now) {
+      s.deadline_ = time_point::max();
+      s.close(stream_errc::timed_out);
+      return false;
+    }
+  }
+  if (s.idle_waiting_) {
+    // The first sweep that sees the stream idle starts its clock: no clock read per request.
+    if (s.idle_seen_ == time_point{}) {
+      s.idle_seen_ = now;
+    } else if (now - s.idle_seen_ >= s.options_.park_after) {
+      s.park();
+    }
+  }
+  return s.deadline_ != time_point::max() || s.idle_waiting_;
 }
 
 }  // namespace cortado

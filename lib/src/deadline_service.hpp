@@ -1,4 +1,5 @@
-// Deadlines for every IOStream of one execution context, checked by a single sweep timer.
+// Deadlines for every IOStream of one execution context, checked by a single sweep timer. The
+// same sweep parks streams that have idled in fill_idle() past their park_after.
 //
 // Setting a deadline is a store into the stream (no timer re-arm, no allocation), so protocol
 // phases can set one per request for free. The sweep period adapts to the shortest timeout seen
@@ -24,12 +25,17 @@ class DeadlineService : public asio::execution_context::service {
   static DeadlineService& of(const asio::any_io_executor& executor);
 
   void watch(IOStream& stream, std::chrono::steady_clock::duration timeout);
+  // Links a stream without a deadline, so that the sweep can park it.
+  void track(IOStream& stream);
   void forget(IOStream& stream);
 
  private:
   void shutdown() override;
+  void link(IOStream& stream);
   void arm(const asio::any_io_executor& executor);
   void sweep();
+  // Whether the sweep must come back for this stream.
+  static bool check(IOStream& stream, std::chrono::steady_clock::time_point now);
 
   IOStream* head_ = nullptr;
   std::optional<asio::steady_timer> timer_;

@@ -97,11 +97,15 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::string hex_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '\0');
+  hex_encode_to(bytes, out.data());
+  return out;
+}
+
+char* hex_encode_to(std::string_view bytes, char* out) noexcept {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out.push_back(kHexDigits[byte_at(bytes, i) >> 4]);
-    out.push_back(kHexDigits[byte_at(bytes, i) & 0x0f]);
+    *out++ = kHexDigits[byte_at(bytes, i) >> 4];
+    *out++ = kHexDigits[byte_at(bytes, i) & 0x0f];
   }
   return out;
 }

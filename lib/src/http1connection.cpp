@@ -10,6 +10,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "ascii.hpp"
 #include "cortado/gzip.hpp"
 #include "cortado/httputil/status.hpp"
 #include "cortado/log.hpp"
@@ -69,23 +70,6 @@ bool may_log_bad_request() {
   }
   ++suppressed;
   return false;
-}
-
-// Header text must not be able to end the line it is on (response splitting).
-bool safe_field_text(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c <= 32 || c >= 127) return false;
-    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
-        std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Does a comma-separated header value list `token` (case-insensitively)?
@@ -237,8 +221,7 @@ asio::awaitable<std::error_code> HTTP1ServerConnection::wait_for_request() {
   if (draining_) co_return make_error_code(stream_errc::closed);
   set_phase_deadline(options_.idle_connection_timeout);
   release_exchange();
-  stream_.release_buffer();
-  co_return co_await stream_.wait_readable();
+  co_return co_await stream_.fill_idle();
 }
 
 // Operators see why a server cut a client off; an idle keep-alive timing out is routine.
@@ -347,23 +330,18 @@ asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_e
     if (!x_->out.empty()) {
       if (const std::error_code ec = co_await send_buffered()) co_return std::nullopt;
     }
-    const bool waiting_for_request = phase_ == Phase::idle;
-    if (waiting_for_request) {
-      if (stream_.buffered().empty()) {
-        if (draining_) co_return std::nullopt;
-        set_phase_deadline(options_.idle_connection_timeout);
-        release_exchange();  // an idle connection keeps no per-request buffers
-        stream_.release_buffer();
-      } else {
+    if (phase_ == Phase::idle && stream_.buffered().empty()) {
+      // Pipelined requests answered, the next not begun: this is an idle wait.
+      if (const std::error_code ec = co_await wait_for_request()) co_return std::nullopt;
+      acquire_exchange();
+    } else {
+      if (phase_ == Phase::body) set_phase_deadline(options_.body_timeout);
+      if (phase_ == Phase::idle) {
         phase_ = Phase::head;
         set_phase_deadline(options_.header_timeout);
       }
-    } else if (phase_ == Phase::body) {
-      set_phase_deadline(options_.body_timeout);
+      if (const std::error_code ec = co_await stream_.fill()) co_return std::nullopt;
     }
-    const std::error_code ec = co_await stream_.fill();
-    acquire_exchange();
-    if (ec) co_return std::nullopt;
     if (phase_ == Phase::idle) {
       phase_ = Phase::head;
       set_phase_deadline(options_.header_timeout);
@@ -573,7 +551,7 @@ asio::awaitable<void> HTTP1ServerConnection::close_gracefully() {
 }
 
 void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
-                                           const HTTPHeaders& headers) {
+                                           const HTTPHeaders& headers, const HeadFacts& facts) {
   std::string& out = x_->out;
   const std::string_view reason = start.reason.empty() ? reason_phrase(start.code) : start.reason;
   out += "HTTP/1.1 ";
@@ -589,14 +567,14 @@ void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
     out += f.value;
     out += "\r\n";
   });
-  if (!headers.contains("Date")) out += date_header_line();
-  if (!options_.server_header.empty() && !headers.contains("Server")) {
+  if (!facts.has_date) out += date_header_line();
+  if (!options_.server_header.empty() && !facts.has_server) {
     out += "Server: ";
     out += options_.server_header;
     out += "\r\n";
   }
   const bool http11 = x_->request.version == "HTTP/1.1";
-  if (!headers.contains("Connection")) {
+  if (!facts.connection) {
     if (http11 && !keep_alive_) out += "Connection: close\r\n";
     if (!http11 && keep_alive_) out += "Connection: keep-alive\r\n";
   }
@@ -604,37 +582,48 @@ void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
   out += "\r\n";
 }
 
-namespace {
-
-void check_response_head(const ResponseStartLine& start, const HTTPHeaders& headers) {
+// Checks a response head and notes the headers the connection adds or reads, in one pass over
+// the fields (each lookup by name would be another pass).
+HTTP1ServerConnection::HeadFacts HTTP1ServerConnection::check_response_head(
+    const ResponseStartLine& start, const HTTPHeaders& headers) {
   if (start.code < 100 || start.code > 999) {
     throw HTTPOutputError(fmt::format("invalid status code {}", start.code));
   }
-  if (!safe_field_text(start.reason)) throw HTTPOutputError("CR or LF in the reason phrase");
-  headers.for_each([](const HTTPHeaders::Field& f) {
-    if (!is_token(f.name)) throw HTTPOutputError(fmt::format("invalid header name {:?}", f.name));
-    if (!safe_field_text(f.value)) {
+  if (detail::has_line_break(start.reason)) throw HTTPOutputError("CR or LF in the reason phrase");
+  HeadFacts facts;
+  headers.for_each([&](const HTTPHeaders::Field& f) {
+    if (!detail::is_token(f.name)) {
+      throw HTTPOutputError(fmt::format("invalid header name {:?}", f.name));
+    }
+    if (detail::has_line_break(f.value)) {
       throw HTTPOutputError(fmt::format("CR, LF or NUL in the value of header {}", f.name));
     }
+    if (iequals(f.name, "Content-Length") && !facts.content_length) {
+      facts.content_length = f.value;
+    } else if (iequals(f.name, "Connection") && !facts.connection) {
+      facts.connection = f.value;
+    } else if (iequals(f.name, "Date")) {
+      facts.has_date = true;
+    } else if (iequals(f.name, "Server")) {
+      facts.has_server = true;
+    } else if (iequals(f.name, "Transfer-Encoding")) {
+      throw HTTPOutputError("Transfer-Encoding is the connection's to set");
+    }
   });
-  if (headers.contains("Transfer-Encoding")) {
-    throw HTTPOutputError("Transfer-Encoding is the connection's to set");
-  }
+  return facts;
 }
-
-}  // namespace
 
 asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLine& start,
                                                            HTTPHeaders& headers,
                                                            std::string_view body) {
   if (headers_written_) throw HTTPOutputError("write_headers called twice");
   if (stream_.closed()) throw StreamClosedError(stream_.error());
-  check_response_head(start, headers);
+  const HeadFacts facts = check_response_head(start, headers);
   const HTTPServerRequest& r = x_->request;
   no_body_ = r.method == "HEAD" || start.code < 200 || start.code == 204 || start.code == 304;
   expected_length_ = -1;
-  if (headers.contains("Content-Length")) {
-    const std::string_view cl = headers.get("Content-Length");
+  if (facts.content_length) {
+    const std::string_view cl = *facts.content_length;
     std::int64_t n = -1;
     const auto [end, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), n);
     if (ec != std::errc() || end != cl.data() + cl.size() || n < 0) {
@@ -643,10 +632,10 @@ asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLi
     expected_length_ = n;
   }
   keep_alive_ = !options_.no_keep_alive && !draining_ && !body_pending_ &&
-                request_wants_keep_alive() && !has_token(headers.get("Connection"), "close");
+                request_wants_keep_alive() && !has_token(facts.connection.value_or(""), "close");
   chunked_ = !no_body_ && expected_length_ < 0 && r.version == "HTTP/1.1";
   if (!no_body_ && expected_length_ < 0 && !chunked_) keep_alive_ = false;  // close-delimited
-  append_headers(start, headers);
+  append_headers(start, headers, facts);
   headers_written_ = true;
   if (!body.empty()) co_await write(body);
 }

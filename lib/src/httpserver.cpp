@@ -13,6 +13,13 @@
 #include "release_memory.hpp"
 
 namespace cortado {
+namespace {
+
+IOStreamOptions stream_options(const HTTPServerOptions& options) {
+  return {.max_buffer_size = options.max_buffer_size, .park_after = options.idle_park_after};
+}
+
+}  // namespace
 
 // The connections of one worker; only that worker's thread touches it.
 struct HTTPServer::Registry {
@@ -72,7 +79,7 @@ HTTPServer::HTTPServer(asio::any_io_executor executor, HTTPServerConnectionDeleg
     : TCPServer(std::move(executor), threads), delegate_(delegate), options_(std::move(options)) {
   for (std::size_t i = 0; i < worker_count(); ++i)
     registries_.push_back(std::make_unique<Registry>());
-  set_stream_options({.max_buffer_size = options_.max_buffer_size});
+  set_stream_options(stream_options(options_));
 }
 
 HTTPServer::HTTPServer(asio::any_io_executor executor, RequestCallback callback,
@@ -83,7 +90,7 @@ HTTPServer::HTTPServer(asio::any_io_executor executor, RequestCallback callback,
       options_(std::move(options)) {
   for (std::size_t i = 0; i < worker_count(); ++i)
     registries_.push_back(std::make_unique<Registry>());
-  set_stream_options({.max_buffer_size = options_.max_buffer_size});
+  set_stream_options(stream_options(options_));
 }
 
 HTTPServer::~HTTPServer() = default;

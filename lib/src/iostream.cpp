@@ -148,44 +148,58 @@ asio::awaitable<std::error_code> IOStream::fill_once() {
   co_return std::error_code{};
 }
 
-// Plain TCP: read what is there without a round trip through the reactor, and wait for
-// readiness without holding a buffer when there is nothing buffered (idle keep-alive).
+// Plain TCP. Reads go through the reactor (async_read_some), not a read followed by a
+// readiness wait: Asio then remembers that the socket came up short and queues the next read
+// without a syscall, where a readiness wait would re-arm epoll (an epoll_ctl per request).
 asio::awaitable<std::error_code> IOStream::fill_plain() {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
-  std::error_code ec;
-  bool readable = !drained_;
   for (;;) {
-    if (readable) {
-      auto space = buffer_.prepare(want);
-      const std::size_t offered = std::min(space.size(), want);
-      const std::size_t n = socket_.read_some(asio::buffer(space.data(), offered), ec);
-      if (!ec) {
-        buffer_.commit(n);
-        drained_ = n < offered;
-        co_return std::error_code{};
-      }
-      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
+    auto space = buffer_.prepare(want);
+    std::error_code ec;
+    const std::size_t n = co_await socket_.async_read_some(
+        asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
+    if (!ec) {
+      buffer_.commit(n);
+      co_return std::error_code{};
     }
-    buffer_.release_if_empty();
-    co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
-    if (ec) co_return fail(ec);
     if (closed_) co_return close_reason_;
-    readable = true;
+    if (ec != asio::error::operation_aborted || !std::exchange(parking_, false)) {
+      co_return fail(ec);
+    }
+    if (const std::error_code wait_ec = co_await wait_parked()) co_return wait_ec;
   }
 }
 
-asio::awaitable<std::error_code> IOStream::wait_readable() {
-  apply_pending_consume();
-  if (closed_) co_return close_reason_;
-  // TLS may hold decrypted bytes the socket does not show; the next read finds out.
-  if (!buffer_.empty() || tls_ || !drained_) co_return std::error_code{};
+// A parked stream waits for readiness without a buffer (one epoll_ctl, once per idle spell).
+asio::awaitable<std::error_code> IOStream::wait_parked() {
   buffer_.release_if_empty();
+  idle_waiting_ = false;
   std::error_code ec;
   co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
   if (closed_) co_return close_reason_;
   if (ec) co_return fail(ec);
-  drained_ = false;  // readable now: the next fill reads at once
   co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> IOStream::fill_idle() {
+  ReadGuard guard(*this);
+  if (closed_) co_return close_reason_;
+  if (!buffer_.empty()) co_return std::error_code{};
+  if (tls_) co_return co_await fill_once();
+  if (!deadlines_) DeadlineService::of(get_executor()).track(*this);
+  idle_waiting_ = true;
+  idle_seen_ = {};
+  const std::error_code ec = co_await fill_once();
+  idle_waiting_ = parking_ = false;
+  co_return ec;
+}
+
+// Called by the deadline sweep for a stream idle in fill_idle() past park_after.
+void IOStream::park() {
+  parking_ = true;
+  idle_waiting_ = false;
+  std::error_code ignored;
+  socket_.cancel(ignored);  // only the idle read is pending: nothing is written between messages
 }
 
 asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimiter,
@@ -252,12 +266,7 @@ asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool parti
     if (tls_) {
       n = co_await tls_->stream.async_read_some(rest, use_ec(ec));
     } else {
-      n = socket_.read_some(rest, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        ec.clear();
-        co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
-        if (!ec && closed_) ec = asio::error::operation_aborted;
-      }
+      n = co_await socket_.async_read_some(rest, use_ec(ec));
     }
     if (ec) {
       fail(ec);

@@ -110,23 +110,31 @@ int AppProcess::fd_count() const {
   return n;
 }
 
-template <class Done>
-int AppProcess::wait_for_fds(Done done, std::chrono::milliseconds timeout) const {
+// A bounded poll of /proc: the server's closes and frees are asynchronous, with no event for
+// the test to wait on.
+template <class Read, class Done>
+auto poll_until(Read read, Done done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int n = fd_count();
-  while (!done(n) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a bounded poll of /proc
-    n = fd_count();
+  auto value = read();
+  while (!done(value) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    value = read();
   }
-  return n;
+  return value;
 }
 
 int AppProcess::wait_for_fds_at_most(int target, std::chrono::milliseconds timeout) const {
-  return wait_for_fds([target](int n) { return n <= target; }, timeout);
+  return poll_until([this] { return fd_count(); }, [target](int n) { return n <= target; },
+                    timeout);
 }
 
 int AppProcess::wait_for_fds_at_least(int target, std::chrono::milliseconds timeout) const {
-  return wait_for_fds([target](int n) { return n >= target; }, timeout);
+  return poll_until([this] { return fd_count(); }, [target](int n) { return n >= target; },
+                    timeout);
+}
+
+long AppProcess::wait_for_rss_at_most(long kib, std::chrono::milliseconds timeout) const {
+  return poll_until([this] { return rss_kib(); }, [kib](long n) { return n <= kib; }, timeout);
 }
 
 std::optional<int> AppProcess::stop(int signal, std::chrono::milliseconds timeout) {

@@ -37,6 +37,8 @@ class AppProcess {
   int wait_for_fds_at_most(int target, std::chrono::milliseconds timeout) const;
   // The same until it holds at least `target` (connections being accepted).
   int wait_for_fds_at_least(int target, std::chrono::milliseconds timeout) const;
+  // The same until its resident set is at most `kib` (memory given back after a burst).
+  long wait_for_rss_at_most(long kib, std::chrono::milliseconds timeout) const;
 
   // Sends `signal` and waits up to `timeout` for the exit; the exit status, or nothing (and the
   // process killed) when it did not exit in time or died of a signal.
@@ -45,8 +47,6 @@ class AppProcess {
   std::string log() const;
 
  private:
-  template <class Done>
-  int wait_for_fds(Done done, std::chrono::milliseconds timeout) const;
   pid_t pid_ = -1;
   int pidfd_ = -1;
   std::uint16_t port_ = 0;

@@ -54,6 +54,9 @@ struct HTTPServerOptions {
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
   // A keep-alive connection waiting for its next request (Tornado: idle_connection_timeout).
   std::chrono::milliseconds idle_connection_timeout{std::chrono::seconds(60)};
+  // A connection idle this long gives its read buffer back (IOStreamOptions::park_after):
+  // shorter saves memory sooner, longer spares busy connections a reactor change per request.
+  std::chrono::milliseconds idle_park_after{std::chrono::seconds(1)};
   // No body byte for this long ends the request (Tornado: body_timeout).
   std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
   // A write that makes no progress for this long closes the connection.
@@ -119,7 +122,15 @@ class HTTP1ServerConnection final : public HTTPConnection {
   void notify_connection_close();
   void watch_for_close();
   void stop_watching();
-  void append_headers(const ResponseStartLine& start, const HTTPHeaders& headers);
+  struct HeadFacts {
+    std::optional<std::string_view> content_length;
+    std::optional<std::string_view> connection;
+    bool has_date = false;
+    bool has_server = false;
+  };
+  static HeadFacts check_response_head(const ResponseStartLine& start, const HTTPHeaders& headers);
+  void append_headers(const ResponseStartLine& start, const HTTPHeaders& headers,
+                      const HeadFacts& facts);
   void acquire_exchange();
   void release_exchange();
   void set_phase_deadline(std::chrono::milliseconds timeout);

@@ -76,6 +76,8 @@ struct IOStreamOptions {
   std::size_t max_write_buffer_size = 64 * 1024 * 1024;
   // Free space offered to each socket read.
   std::size_t read_chunk_size = 16 * 1024;
+  // How long fill_idle() waits holding its read buffer before it parks (see there).
+  std::chrono::steady_clock::duration park_after = std::chrono::seconds(1);
 };
 
 class IOStream {
@@ -122,10 +124,12 @@ class IOStream {
   void consume(std::size_t n);
   // Reads at least one more byte into the buffer.
   asio::awaitable<std::error_code> fill();
-  // Completes when bytes can be read (or are buffered already), without reading them or
-  // holding a buffer meanwhile: how an idle connection waits cheaply. An error if the stream
-  // closed meanwhile.
-  asio::awaitable<std::error_code> wait_readable();
+  // fill() for a connection between messages: completes at once if bytes are buffered, else
+  // once it has read some. It waits the way a busy keep-alive connection waits best: with a read
+  // pending in the reactor, so the next request costs one recv and no reactor change. A wait
+  // longer than options().park_after parks: the read buffer goes back and the wait continues
+  // for readiness alone, so a long-idle connection holds no buffer.
+  asio::awaitable<std::error_code> fill_idle();
   // Drops the read buffer's storage if it holds nothing (for connections going idle).
   void release_buffer() { buffer_.release_if_empty(); }
 
@@ -161,6 +165,8 @@ class IOStream {
 
   asio::awaitable<std::error_code> fill_once();
   asio::awaitable<std::error_code> fill_plain();
+  asio::awaitable<std::error_code> wait_parked();
+  void park();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();
   std::error_code fail(std::error_code ec);
@@ -173,7 +179,8 @@ class IOStream {
   detail::ReadBuffer buffer_;
   std::size_t pending_consume_ = 0;
   bool reading_ = false;
-  bool drained_ = false;  // the last socket read came up short: no point reading before a wait
+  bool idle_waiting_ = false;  // in fill_idle(), with a read pending
+  bool parking_ = false;       // park() cancelled that read
   bool writing_ = false;
   bool closed_ = false;
   std::size_t queued_write_bytes_ = 0;
@@ -188,6 +195,8 @@ class IOStream {
   DeadlineService* deadlines_ = nullptr;
   IOStream* deadline_prev_ = nullptr;
   IOStream* deadline_next_ = nullptr;
+  // When a sweep first saw this stream idle in fill_idle() (time_point{}: not yet).
+  std::chrono::steady_clock::time_point idle_seen_{};
 };
 
 }  // namespace cortado

@@ -186,6 +186,11 @@ void HTTPHeaders::clear() {
   garbage_ = 0;
 }
 
+void HTTPHeaders::reserve(std::size_t fields, std::size_t text) {
+  entries_.reserve(fields);
+  arena_.reserve(text);
+}
+
 void HTTPHeaders::shrink_to_fit() {
   if (garbage_ > 0) compact();
   arena_.shrink_to_fit();

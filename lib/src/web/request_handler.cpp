@@ -8,6 +8,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 
+#include "../ascii.hpp"
 #include "cortado/detail/encoding.hpp"
 #include "cortado/escape.hpp"
 #include "cortado/httputil/errors.hpp"
@@ -42,15 +43,16 @@ std::vector<std::string> stripped(const Arguments& args, std::string_view name) 
 }
 
 void check_header_text(std::string_view name, std::string_view value) {
-  if (name.find_first_of(std::string_view("\r\n\0:", 4)) != std::string_view::npos ||
-      value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+  if (cortado::detail::has_line_break(name) || name.find(':') != std::string_view::npos ||
+      cortado::detail::has_line_break(value)) {
     throw std::invalid_argument(fmt::format("unsafe header {:?}: {:?}", name, value));
   }
 }
 
 // SHA-1 through a digest context kept per thread: OpenSSL 3's one-shot SHA1() looks the
 // algorithm up by name on every call, which cost more than hashing a small body.
-std::string sha1_digest(std::string_view data) {
+// Returns the digest's size (20).
+unsigned sha1_digest(std::string_view data, unsigned char (&digest)[EVP_MAX_MD_SIZE]) {
   struct Context {
     Context() : md(EVP_MD_fetch(nullptr, "SHA1", nullptr)), ctx(EVP_MD_CTX_new()) {}
     ~Context() {
@@ -61,14 +63,13 @@ std::string sha1_digest(std::string_view data) {
     EVP_MD_CTX* ctx;
   };
   thread_local Context c;
-  unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (!c.md || !c.ctx || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
       EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
       EVP_DigestFinal_ex(c.ctx, digest, &size) != 1) {
     throw std::runtime_error("SHA-1 digest failed");
   }
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  return size;
 }
 
 std::int64_t unix_now() {
@@ -105,6 +106,7 @@ SigningKeys signing_keys(const Settings& s) {
 }  // namespace
 
 RequestHandler::RequestHandler() {
+  headers_.reserve(8, 256);  // a typical response's headers, without growing
   headers_.set("Content-Type", "text/html; charset=UTF-8");
 }
 RequestHandler::~RequestHandler() = default;
@@ -166,12 +168,10 @@ std::string RequestHandler::get_login_url() {
 
 std::optional<std::string> RequestHandler::compute_etag() {
   // Tornado's ETag: the SHA-1 of the body, quoted.
-  const std::string digest = sha1_digest(write_buffer_);
-  std::string etag;
-  etag.reserve(2 + 2 * digest.size());
-  etag += '"';
-  etag += cortado::detail::hex_encode(digest);
-  etag += '"';
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  const unsigned size = sha1_digest(write_buffer_, digest);
+  std::string etag(2 + 2 * size, '"');
+  cortado::detail::hex_encode_to({reinterpret_cast<const char*>(digest), size}, etag.data() + 1);
   return etag;
 }
 

@@ -22,6 +22,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // Lower-case hex, two characters per byte.
 std::string hex_encode(std::string_view bytes);
+// Writes the 2 * bytes.size() hex digits to `out`; returns the end of what it wrote.
+char* hex_encode_to(std::string_view bytes, char* out) noexcept;
 
 // Even length, digits and a-f / A-F only.
 std::optional<std::string> hex_decode(std::string_view text);
