@@ -21,6 +21,17 @@ void DeadlineService::link(IOStream& stream) {
   stream.deadline_next_ = head_;
   if (head_) head_->deadline_prev_ = &stream;
   head_ = &stream;
+  // Parking is checked by the sweep too: a couple of sweeps per park_after.
+  adapt_period(stream.options_.park_after / 2);
+}
+
+void DeadlineService::adapt_period(std::chrono::steady_clock::duration wanted) {
+  const auto period = std::clamp<std::chrono::steady_clock::duration>(
+      wanted, std::chrono::milliseconds(5), std::chrono::seconds(1));
+  if (period < period_) {
+    period_ = period;
+    if (ticking_) timer_->expires_after(period_);  // cancels the pending wait; sweep re-arms
+  }
 }
 
 void DeadlineService::track(IOStream& stream) {
@@ -30,12 +41,7 @@ void DeadlineService::track(IOStream& stream) {
 
 void DeadlineService::watch(IOStream& stream, std::chrono::steady_clock::duration timeout) {
   link(stream);
-  const auto period = std::clamp<std::chrono::steady_clock::duration>(
-      timeout / 8, std::chrono::milliseconds(5), std::chrono::seconds(1));
-  if (period < period_) {
-    period_ = period;
-    if (ticking_) timer_->expires_after(period_);  // cancels the pending wait; sweep re-arms
-  }
+  adapt_period(timeout / 8);
   if (!ticking_) arm(stream.get_executor());
 }
 

@@ -32,6 +32,8 @@ class DeadlineService : public asio::execution_context::service {
  private:
   void shutdown() override;
   void link(IOStream& stream);
+  // Sweeps at least this often (within 5 ms .. 1 s), which bounds how late a deadline fires.
+  void adapt_period(std::chrono::steady_clock::duration wanted);
   void arm(const asio::any_io_executor& executor);
   void sweep();
   // Whether the sweep must come back for this stream.

@@ -178,50 +178,59 @@ void HTTP1ServerConnection::set_phase_deadline(std::chrono::milliseconds timeout
   }
 }
 
-asio::awaitable<void> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
+asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
   stream_.set_close_callback([this] { notify_connection_close(); });
   bool linger = false;
+  bool park = false;
   try {
     for (;;) {
-      // Idle keep-alive connections wait here, at the top of the coroutine chain: a waiting
-      // connection then holds this frame and no per-request state.
-      if (const std::error_code ec = co_await wait_for_request()) break;
+      const Wait wait = co_await wait_for_request();
+      park = wait == Wait::park;
+      if (wait != Wait::request) break;
       const Next next = co_await serve_one(delegate);
       if (next == Next::keep_going) continue;
       linger = next == Next::linger;
+      park = next == Next::park;
       break;
     }
   } catch (const std::exception& e) {
+    park = false;
     if (!stream_.closed()) {
       log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
     }
   }
-  // A cancelled handler leaves the coroutine's cancellation state set; clear it so that the
-  // clean-up below can still await. (Only then: a reset re-installs the state in the
-  // connection's cancellation slot.)
-  if (const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-      state.cancelled() != asio::cancellation_type::none) {
-    co_await asio::this_coro::reset_cancellation_state();
+  // The connection is ending. Closing it below must not cancel this coroutine (a close in the
+  // handler phase does, for the handler's sake), and a cancellation already emitted must not make
+  // the clean-up's awaits throw: serve() would escape without its caller's bookkeeping.
+  phase_ = Phase::idle;
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (!park) {
+    if (stream_.error() == stream_errc::timed_out) log_timeout();
+    if (linger && !stream_.closed()) co_await close_gracefully();
+    stream_.close();
+    notify_connection_close();
   }
-  if (stream_.error() == stream_errc::timed_out) log_timeout();
-  if (linger && !stream_.closed()) co_await close_gracefully();
-  stream_.close();
-  notify_connection_close();
   message_.reset();
   stream_.set_close_callback({});
   // Callbacks already posted for this connection (its close callback, a cancelled close watch)
   // run before this returns: they hold `this`.
   co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   release_exchange();
+  co_return park;
 }
 
-asio::awaitable<std::error_code> HTTP1ServerConnection::wait_for_request() {
-  if (!stream_.buffered().empty()) co_return std::error_code{};
+// Idle keep-alive connections wait here, holding no per-request state, with a read pending (the
+// cheapest wait for the next request). One idle past idle_park_after is parked: the server
+// keeps the bare socket and no coroutine frame, a few hundred bytes instead of a few KiB.
+asio::awaitable<HTTP1ServerConnection::Wait> HTTP1ServerConnection::wait_for_request() {
+  if (!stream_.buffered().empty()) co_return Wait::request;
   phase_ = Phase::idle;
-  if (draining_) co_return make_error_code(stream_errc::closed);
+  if (draining_ && !input_pending()) co_return Wait::closed;
   set_phase_deadline(options_.idle_connection_timeout);
   release_exchange();
-  co_return co_await stream_.fill_idle();
+  const std::error_code ec = co_await stream_.fill_idle();
+  if (ec == stream_errc::parked) co_return draining_ ? Wait::closed : Wait::park;
+  co_return ec ? Wait::closed : Wait::request;
 }
 
 // Operators see why a server cut a client off; an idle keep-alive timing out is routine.
@@ -247,9 +256,12 @@ void HTTP1ServerConnection::drain() {
   draining_ = true;
   // A request already in the socket's buffer has been received: it is served (with
   // Connection: close). Only connections with nothing pending close now.
+  if (phase_ == Phase::idle && (!x_ || x_->out.empty()) && !input_pending()) stream_.close();
+}
+
+bool HTTP1ServerConnection::input_pending() {
   std::error_code ec;
-  const bool pending = !stream_.buffered().empty() || stream_.socket().available(ec) > 0;
-  if (phase_ == Phase::idle && (!x_ || x_->out.empty()) && !pending) stream_.close();
+  return !stream_.buffered().empty() || (!stream_.closed() && stream_.socket().available(ec) > 0);
 }
 
 void HTTP1ServerConnection::close() {
@@ -269,8 +281,9 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
   x_->parser.reset();
   x_->request.reset();
   phase_ = Phase::idle;
+  parked_ = false;
   auto event = co_await next_event();
-  if (!event) co_return Next::stop;
+  if (!event) co_return parked_ ? Next::park : Next::stop;
   if (event->kind == HTTP1Parser::Event::error) {
     co_await reject(x_->parser.error());
     co_return Next::linger;
@@ -332,7 +345,11 @@ asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_e
     }
     if (phase_ == Phase::idle && stream_.buffered().empty()) {
       // Pipelined requests answered, the next not begun: this is an idle wait.
-      if (const std::error_code ec = co_await wait_for_request()) co_return std::nullopt;
+      const Wait wait = co_await wait_for_request();
+      if (wait != Wait::request) {
+        parked_ = wait == Wait::park;
+        co_return std::nullopt;
+      }
       acquire_exchange();
     } else {
       if (phase_ == Phase::body) set_phase_deadline(options_.body_timeout);

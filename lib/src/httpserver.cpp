@@ -32,6 +32,13 @@ struct HTTPServer::Registry {
   std::size_t peak = 0;
   bool draining = false;
   std::function<void()> on_empty;
+  std::function<std::size_t()> parked;  // the worker's parked connections
+
+  void notify_if_empty() {
+    if (draining && connections.empty() && parked() == 0 && on_empty) {
+      std::exchange(on_empty, {})();
+    }
+  }
 
   void add(HTTP1ServerConnection* c) {
     connections.insert(c);
@@ -46,7 +53,7 @@ struct HTTPServer::Registry {
       HTTP1ServerConnection::shrink_exchange_pool(connections.size());
       detail::release_free_memory();
     }
-    if (draining && connections.empty() && on_empty) std::exchange(on_empty, {})();
+    notify_if_empty();
   }
 };
 
@@ -77,8 +84,7 @@ struct HTTPServer::CallbackDelegate final : HTTPServerConnectionDelegate {
 HTTPServer::HTTPServer(asio::any_io_executor executor, HTTPServerConnectionDelegate& delegate,
                        HTTPServerOptions options, int threads)
     : TCPServer(std::move(executor), threads), delegate_(delegate), options_(std::move(options)) {
-  for (std::size_t i = 0; i < worker_count(); ++i)
-    registries_.push_back(std::make_unique<Registry>());
+  make_registries();
   set_stream_options(stream_options(options_));
 }
 
@@ -88,29 +94,39 @@ HTTPServer::HTTPServer(asio::any_io_executor executor, RequestCallback callback,
       callback_delegate_(std::make_unique<CallbackDelegate>(std::move(callback))),
       delegate_(*callback_delegate_),
       options_(std::move(options)) {
-  for (std::size_t i = 0; i < worker_count(); ++i)
-    registries_.push_back(std::make_unique<Registry>());
+  make_registries();
   set_stream_options(stream_options(options_));
 }
 
 HTTPServer::~HTTPServer() = default;
 
+void HTTPServer::make_registries() {
+  for (std::size_t i = 0; i < worker_count(); ++i) {
+    registries_.push_back(std::make_unique<Registry>());
+    registries_.back()->parked = [this, i] { return parked_count(i); };
+  }
+}
+
 std::size_t HTTPServer::connection_count() const {
-  std::size_t n = 0;
+  std::size_t n = parked_count();
   for (const auto& r : registries_) n += r->count.load(std::memory_order_relaxed);
   return n;
 }
 
-asio::awaitable<void> HTTPServer::handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                                std::size_t worker,
-                                                asio::cancellation_signal& cancel) {
+asio::awaitable<TCPServer::StreamEnd> HTTPServer::handle_stream(IOStream& stream,
+                                                                asio::ip::tcp::endpoint remote,
+                                                                std::size_t worker,
+                                                                asio::cancellation_signal& cancel) {
   Registry& registry = *registries_[worker];
   HTTP1ServerConnection connection(stream, options_, remote.address().to_string());
   connection.set_cancellation_signal(&cancel);
-  if (registry.draining) co_return;
   registry.add(&connection);
-  co_await connection.serve(delegate_);
+  // Draining already: a request that is waiting is served (with Connection: close); a
+  // connection with nothing to say closes now.
+  if (registry.draining) connection.drain();
+  const bool idle = co_await connection.serve(delegate_);
   registry.remove(&connection);
+  co_return idle ? StreamEnd::idle : StreamEnd::closed;
 }
 
 void HTTPServer::drain_worker(std::size_t worker, std::function<void()> on_empty) {
@@ -119,11 +135,13 @@ void HTTPServer::drain_worker(std::size_t worker, std::function<void()> on_empty
   registry.on_empty = std::move(on_empty);
   // drain() may close a connection, whose coroutine then unregisters itself later.
   for (auto* c : std::vector(registry.connections.begin(), registry.connections.end())) c->drain();
-  if (registry.connections.empty() && registry.on_empty) std::exchange(registry.on_empty, {})();
+  close_parked(worker, true);
+  registry.notify_if_empty();
 }
 
 void HTTPServer::close_worker(std::size_t worker) {
   for (auto* c : registries_[worker]->connections) c->close();
+  close_parked(worker, false);
 }
 
 asio::awaitable<void> HTTPServer::close_all_connections(std::chrono::milliseconds grace) {

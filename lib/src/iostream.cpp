@@ -32,6 +32,8 @@ class StreamCategory : public std::error_category {
         return "reached max_write_buffer_size";
       case stream_errc::timed_out:
         return "stream timed out";
+      case stream_errc::parked:
+        return "idle past park_after";
     }
     return "unknown stream error";
   }
@@ -153,32 +155,20 @@ asio::awaitable<std::error_code> IOStream::fill_once() {
 // without a syscall, where a readiness wait would re-arm epoll (an epoll_ctl per request).
 asio::awaitable<std::error_code> IOStream::fill_plain() {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
-  for (;;) {
-    auto space = buffer_.prepare(want);
-    std::error_code ec;
-    const std::size_t n = co_await socket_.async_read_some(
-        asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
-    if (!ec) {
-      buffer_.commit(n);
-      co_return std::error_code{};
-    }
-    if (closed_) co_return close_reason_;
-    if (ec != asio::error::operation_aborted || !std::exchange(parking_, false)) {
-      co_return fail(ec);
-    }
-    if (const std::error_code wait_ec = co_await wait_parked()) co_return wait_ec;
-  }
-}
-
-// A parked stream waits for readiness without a buffer (one epoll_ctl, once per idle spell).
-asio::awaitable<std::error_code> IOStream::wait_parked() {
-  buffer_.release_if_empty();
-  idle_waiting_ = false;
+  auto space = buffer_.prepare(want);
   std::error_code ec;
-  co_await socket_.async_wait(tcp::socket::wait_read, use_ec(ec));
+  const std::size_t n = co_await socket_.async_read_some(
+      asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
+  if (!ec) {
+    buffer_.commit(n);
+    co_return std::error_code{};
+  }
   if (closed_) co_return close_reason_;
-  if (ec) co_return fail(ec);
-  co_return std::error_code{};
+  if (ec == asio::error::operation_aborted && std::exchange(parking_, false)) {
+    buffer_.release_if_empty();
+    co_return make_error_code(stream_errc::parked);
+  }
+  co_return fail(ec);
 }
 
 asio::awaitable<std::error_code> IOStream::fill_idle() {
@@ -200,6 +190,15 @@ void IOStream::park() {
   idle_waiting_ = false;
   std::error_code ignored;
   socket_.cancel(ignored);  // only the idle read is pending: nothing is written between messages
+}
+
+asio::ip::tcp::socket IOStream::release_socket() {
+  set_deadline(std::chrono::steady_clock::time_point::max());
+  asio::ip::tcp::socket socket = std::move(socket_);
+  closed_ = true;
+  close_reason_ = make_error_code(stream_errc::closed);
+  close_callback_ = {};
+  return socket;
 }
 
 asio::awaitable<std::string_view> IOStream::read_until(std::string_view delimiter,

@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -25,6 +27,7 @@
 
 #include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
+#include "release_memory.hpp"
 
 namespace cortado {
 namespace {
@@ -182,6 +185,18 @@ std::shared_ptr<asio::ssl::context> make_server_ssl_context(const std::string& c
   return context;
 }
 
+// An idle connection waiting for its peer: the socket and what serving it again needs. Owned by
+// its worker's list; the wait's handler holds a weak reference, so a server that goes away
+// first (and takes the list with it) is never touched by a late handler.
+struct TCPServer::Parked {
+  Parked(tcp::socket s, tcp::endpoint r, std::chrono::steady_clock::time_point d)
+      : socket(std::move(s)), remote(r), deadline(d) {}
+  tcp::socket socket;
+  tcp::endpoint remote;
+  std::chrono::steady_clock::time_point deadline;
+  std::list<std::shared_ptr<Parked>>::iterator position;
+};
+
 struct TCPServer::Worker {
   explicit Worker(asio::any_io_executor ex) : executor(std::move(ex)) {}
   // Extra workers own their loop and thread; worker 0 runs on the embedder's executor.
@@ -191,6 +206,13 @@ struct TCPServer::Worker {
   asio::any_io_executor executor;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::size_t index = 0;
+  // Parked connections in the order they were parked (their deadlines come in that order when
+  // they share one idle timeout), and the timer that closes the expired ones.
+  std::list<std::shared_ptr<Parked>> parked;
+  std::atomic<std::size_t> parked_count{0};
+  std::unique_ptr<asio::steady_timer> sweep;
+  bool sweep_armed = false;
+  std::atomic<std::uint64_t> accepted{0};
 };
 
 TCPServer::TCPServer(asio::any_io_executor executor, int threads) {
@@ -213,6 +235,11 @@ TCPServer::~TCPServer() {
     w->work.reset();
     w->loop->stop();
     if (w->thread.joinable()) w->thread.join();
+  }
+  // Parked sockets close here; their waits' handlers find their weak references expired.
+  for (auto& w : workers_) {
+    w->parked.clear();
+    w->sweep.reset();
   }
   for (int fd : pending_fds_) ::close(fd);
 }
@@ -342,32 +369,135 @@ asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
       continue;
     }
     backoff = std::chrono::milliseconds(10);
-    // The signal outlives the coroutine: the completion handler owns it.
-    auto cancel = std::make_shared<asio::cancellation_signal>();
-    asio::co_spawn(worker->executor,
-                   serve_connection(server, worker, std::move(socket), cancel.get()),
-                   asio::bind_cancellation_slot(cancel->slot(), [cancel](std::exception_ptr) {}));
+    worker->accepted.fetch_add(1, std::memory_order_relaxed);
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    server->spawn_connection(*worker, std::move(socket), remote, false);
   }
 }
 
+void TCPServer::spawn_connection(Worker& worker, tcp::socket socket, tcp::endpoint remote,
+                                 bool resumed) {
+  // The signal outlives the coroutine: the completion handler owns it.
+  auto cancel = std::make_shared<asio::cancellation_signal>();
+  asio::co_spawn(worker.executor,
+                 serve_connection(this, &worker, std::move(socket), remote, resumed, cancel.get()),
+                 asio::bind_cancellation_slot(cancel->slot(), [cancel](std::exception_ptr) {}));
+}
+
 asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* worker,
-                                                  tcp::socket socket,
-                                                  asio::cancellation_signal* cancel) {
+                                                  tcp::socket socket, tcp::endpoint remote,
+                                                  bool resumed, asio::cancellation_signal* cancel) {
   std::error_code ec;
-  const tcp::endpoint remote = socket.remote_endpoint(ec);
-  if (ec) co_return;
-  socket.set_option(tcp::no_delay(true), ec);
+  if (!resumed) socket.set_option(tcp::no_delay(true), ec);
   IOStream stream(std::move(socket), server->stream_options_);
+  StreamEnd end = StreamEnd::closed;
   try {
-    if (server->ssl_context_) {
+    if (server->ssl_context_ && !resumed) {
       stream.set_timeout(std::chrono::seconds(30));
       co_await stream.start_tls(true, *server->ssl_context_);
       stream.set_timeout({});
     }
-    co_await server->handle_stream(stream, remote, worker->index, *cancel);
+    end = co_await server->handle_stream(stream, remote, worker->index, *cancel);
   } catch (const std::exception& e) {
     log::general().debug("connection from {} ended: {}", remote.address().to_string(), e.what());
   }
+  if (end == StreamEnd::idle && !stream.closed()) {
+    const auto deadline = stream.deadline();
+    server->park(*worker, stream.release_socket(), remote, deadline);
+  }
+}
+
+namespace {
+
+// A wave of parking (a sweep parks together the connections that went idle together) frees their
+// streams, buffers and coroutine frames; once the wave has unwound, that memory goes back to the
+// system, or glibc would keep the heap at its busiest size.
+void give_back_memory_after_parking(const asio::any_io_executor& executor) {
+  constexpr std::size_t kWave = 64;
+  thread_local std::size_t parked = 0;
+  thread_local bool posted = false;
+  if (++parked < kWave || posted) return;
+  posted = true;
+  asio::post(executor, [parked = &parked, posted = &posted] {
+    *parked = 0;
+    *posted = false;
+    detail::release_free_memory();
+  });
+}
+
+}  // namespace
+
+void TCPServer::park(Worker& worker, tcp::socket socket, tcp::endpoint remote,
+                     std::chrono::steady_clock::time_point deadline) {
+  give_back_memory_after_parking(worker.executor);
+  auto parked = std::make_shared<Parked>(std::move(socket), remote, deadline);
+  parked->position = worker.parked.insert(worker.parked.end(), parked);
+  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+  parked->socket.async_wait(
+      tcp::socket::wait_read,
+      [this, &worker, weak = std::weak_ptr<Parked>(parked)](std::error_code ec) {
+        const auto p = weak.lock();
+        if (!p) return;  // closed by the sweep, a drain or the server's destructor
+        worker.parked.erase(p->position);
+        worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+        if (ec || !p->socket.is_open()) return;
+        spawn_connection(worker, std::move(p->socket), p->remote, true);
+      });
+  if (!worker.sweep_armed && deadline != std::chrono::steady_clock::time_point::max()) {
+    sweep_parked(worker);
+  }
+}
+
+// Closes parked connections past their idle deadline, then waits for the next one to fall due.
+void TCPServer::sweep_parked(Worker& worker) {
+  const auto now = std::chrono::steady_clock::now();
+  while (!worker.parked.empty() && worker.parked.front()->deadline <= now) {
+    worker.parked.pop_front();  // closes the socket; its wait's handler finds it expired
+  }
+  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+  worker.sweep_armed = false;
+  if (worker.parked.empty() ||
+      worker.parked.front()->deadline == std::chrono::steady_clock::time_point::max()) {
+    return;
+  }
+  if (!worker.sweep) worker.sweep = std::make_unique<asio::steady_timer>(worker.executor);
+  // A little slack batches the expiries of connections parked close together.
+  worker.sweep->expires_at(
+      std::max(worker.parked.front()->deadline, now + std::chrono::milliseconds(100)));
+  worker.sweep_armed = true;
+  worker.sweep->async_wait([this, &worker](std::error_code ec) {
+    if (!ec) sweep_parked(worker);
+  });
+}
+
+void TCPServer::close_parked(std::size_t index, bool keep_pending) {
+  Worker& worker = *workers_.at(index);
+  for (auto it = worker.parked.begin(); it != worker.parked.end();) {
+    std::error_code ec;
+    if (keep_pending && (*it)->socket.available(ec) > 0 && !ec) {
+      ++it;  // a request is waiting: the connection resumes and serves it (and then closes)
+    } else {
+      it = worker.parked.erase(it);
+    }
+  }
+  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+}
+
+std::uint64_t TCPServer::accepted_count() const {
+  std::uint64_t n = 0;
+  for (const auto& w : workers_) n += w->accepted.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::size_t TCPServer::parked_count(std::size_t worker) const {
+  return workers_.at(worker)->parked_count.load(std::memory_order_relaxed);
+}
+
+std::size_t TCPServer::parked_count() const {
+  std::size_t n = 0;
+  for (const auto& w : workers_) n += w->parked_count.load(std::memory_order_relaxed);
+  return n;
 }
 
 }  // namespace cortado

@@ -190,7 +190,7 @@ TEST_CASE("drain: SIGTERM during a load run: no truncated response, exit 0 in ti
   MESSAGE(before_signal << " responses before SIGTERM, " << complete.load()
                         << " in all; exit after " << seconds << " s");
   CHECK(before_signal >= 2000);
-  CHECK(status == 0);
+  CHECK_MESSAGE(status == 0, "the server's log:\n" << app.log());
   CHECK(truncated.load() == 0);
 }
 #endif  // CORTADO_HAVE_HELLO

@@ -318,6 +318,41 @@ TEST_CASE("an idle keep-alive connection is closed at idle_connection_timeout") 
   CHECK(c.closed_by_peer(std::chrono::seconds(10)));
 }
 
+namespace {
+// Polls (bounded) until the server has `n` connections, all parked; parking follows
+// idle_park_after asynchronously, so there is no event to wait on.
+std::size_t wait_for_parked(ServerThread& s, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((s.server().parked_count() != n || s.server().connection_count() != n) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  return s.server().parked_count();
+}
+}  // namespace
+
+TEST_CASE("idle keep-alive connections are parked, resume on the next request, still count") {
+  ServerThread s(routes, {.idle_park_after = 20ms});
+  RawClient a(s.port());
+  RawClient b(s.port());
+  for (int i = 0; i < 3; ++i) {
+    a.send(request_bytes("GET", "/"));
+    CHECK(a.read_response().body == "Hello, World!");
+    b.send(request_bytes("GET", "/echo", "", "x"));
+    CHECK(b.read_response().body == "x");
+    CHECK(wait_for_parked(s, 2) == 2);  // both idle: parked, and counted as open
+    CHECK(s.server().connection_count() == 2);
+  }
+  // Two pipelined requests into a parked connection: it resumes and answers both.
+  a.send(request_bytes("GET", "/") + request_bytes("GET", "/echo", "", "yz"));
+  CHECK(a.read_response().body == "Hello, World!");
+  CHECK(a.read_response().body == "yz");
+  // A parked connection whose client leaves is closed and forgotten.
+  b.socket().close();
+  CHECK(wait_for_parked(s, 1) == 1);
+  CHECK(s.server().connection_count() == 1);
+}
+
 TEST_CASE("gzip request bodies are inflated with decompress_request, bombs refused") {
   QuietLogs quiet;
   ServerThread s(routes, {.decompress_request = true, .max_body_size = 100000});

@@ -73,7 +73,10 @@ class HTTP1ServerConnection final : public HTTPConnection {
   HTTP1ServerConnection& operator=(const HTTP1ServerConnection&) = delete;
 
   // Serves requests until the connection closes. Never throws.
-  asio::awaitable<void> serve(HTTPServerConnectionDelegate& delegate);
+  // Returns true when it stopped because the connection idled past idle_park_after (the stream
+  // is open, with nothing to read or write): the caller keeps the socket and calls serve() again,
+  // on a new connection object, when the peer sends more. False: the connection is closed.
+  asio::awaitable<bool> serve(HTTPServerConnectionDelegate& delegate);
 
   // Emitted (terminal) when the client goes away while the handler runs, so that whatever
   // the handler awaits is cancelled. The signal must be bound to the coroutine running serve().
@@ -101,11 +104,13 @@ class HTTP1ServerConnection final : public HTTPConnection {
 
  private:
   enum class Phase { idle, head, body, handler };
-  enum class Next { keep_going, linger, stop };  // after a request: next one, or how to close
+  // After a request: the next one, or how the connection ends.
+  enum class Next { keep_going, linger, stop, park };
   enum class BodyResult { complete, rejected, closed };
   struct Exchange;  // per-request state, pooled per thread while the connection idles
 
-  asio::awaitable<std::error_code> wait_for_request();
+  enum class Wait { request, park, closed };
+  asio::awaitable<Wait> wait_for_request();
   asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
   asio::awaitable<BodyResult> read_body();
@@ -135,6 +140,8 @@ class HTTP1ServerConnection final : public HTTPConnection {
   void release_exchange();
   void set_phase_deadline(std::chrono::milliseconds timeout);
   void log_timeout() const;
+  // A request (or part of one) has arrived: buffered, or waiting in the socket.
+  bool input_pending();
 
   IOStream& stream_;
   const HTTPServerOptions& options_;
@@ -146,6 +153,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   bool keep_alive_ = true;
   bool close_notified_ = false;
   bool body_pending_ = false;  // the request has a body that has not been read
+  bool parked_ = false;        // next_event() ended because the connection was parked
   bool writing_ = false;       // a response write is in progress (for the timeout's log line)
   int watches_ = 0;            // close watches in flight (see watch_for_close)
   asio::cancellation_signal* cancel_ = nullptr;

@@ -35,17 +35,18 @@ class HTTPServer : public TCPServer {
   // Graceful shutdown (call stop() first or let this do it): idle connections close now,
   // requests in flight get their whole response, and whatever is left after `grace` is cut off.
   asio::awaitable<void> close_all_connections(std::chrono::milliseconds grace);
-  // Open connections, across every worker thread.
+  // Open connections (parked idle ones included), across every worker thread.
   std::size_t connection_count() const;
 
  protected:
-  asio::awaitable<void> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                      std::size_t worker,
-                                      asio::cancellation_signal& cancel) override;
+  asio::awaitable<StreamEnd> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
+                                           std::size_t worker,
+                                           asio::cancellation_signal& cancel) override;
 
  private:
   struct Registry;
   struct CallbackDelegate;
+  void make_registries();
   void drain_worker(std::size_t worker, std::function<void()> on_empty);
   void close_worker(std::size_t worker);
 

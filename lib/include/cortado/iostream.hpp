@@ -43,6 +43,7 @@ enum class stream_errc {
   buffer_full,         // max_buffer_size reached
   write_buffer_full,   // max_write_buffer_size of queued writes reached
   timed_out,           // the deadline set with set_timeout() passed
+  parked,              // fill_idle() waited past park_after (the stream is still open)
 };
 const std::error_category& stream_category() noexcept;
 inline std::error_code make_error_code(stream_errc e) noexcept {
@@ -126,10 +127,14 @@ class IOStream {
   asio::awaitable<std::error_code> fill();
   // fill() for a connection between messages: completes at once if bytes are buffered, else
   // once it has read some. It waits the way a busy keep-alive connection waits best: with a read
-  // pending in the reactor, so the next request costs one recv and no reactor change. A wait
-  // longer than options().park_after parks: the read buffer goes back and the wait continues
-  // for readiness alone, so a long-idle connection holds no buffer.
+  // pending in the reactor, so the next request costs one recv and no reactor change. A plain
+  // TCP wait longer than options().park_after ends with stream_errc::parked instead: nothing
+  // was read, the stream is open and holds no buffer, and its owner may hand the socket over
+  // (release_socket()) to wait for the peer without this object, or call fill_idle() again.
   asio::awaitable<std::error_code> fill_idle();
+  // Hands the socket over (to park it) and leaves this stream closed. Only after fill_idle()
+  // ended with stream_errc::parked.
+  tcp::socket release_socket();
   // Drops the read buffer's storage if it holds nothing (for connections going idle).
   void release_buffer() { buffer_.release_if_empty(); }
 
@@ -165,7 +170,6 @@ class IOStream {
 
   asio::awaitable<std::error_code> fill_once();
   asio::awaitable<std::error_code> fill_plain();
-  asio::awaitable<std::error_code> wait_parked();
   void park();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();

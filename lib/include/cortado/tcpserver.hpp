@@ -6,6 +6,7 @@
 // a connection lives and dies on the thread that accepted it).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,21 +74,45 @@ class TCPServer {
   std::size_t worker_count() const { return workers_.size(); }
   asio::any_io_executor worker_executor(std::size_t worker) const;
 
+  // TCP connections accepted so far (a connection parked and resumed counts once).
+  std::uint64_t accepted_count() const;
+  // Idle connections parked (see StreamEnd::idle), across every worker.
+  std::size_t parked_count() const;
+
  protected:
-  // One accepted connection, on its worker's thread; the stream dies when this returns.
-  // Emitting `cancel` cancels whatever the connection's coroutine is awaiting (a handler's
-  // timer or Condition) -- how a vanished client stops the work done for it.
-  virtual asio::awaitable<void> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
-                                              std::size_t worker,
-                                              asio::cancellation_signal& cancel) = 0;
+  // How handle_stream left the connection. `idle`: open, with nothing to read or write, after
+  // IOStream::fill_idle() ended with stream_errc::parked. The server then parks it: it keeps the
+  // bare socket (no IOStream, no coroutine frame) until the peer sends more, and then calls
+  // handle_stream again on a new stream. So a long-idle keep-alive connection costs a few
+  // hundred bytes.
+  enum class StreamEnd { closed, idle };
+
+  // One connection, on its worker's thread; the stream dies when this returns. Emitting
+  // `cancel` cancels whatever the connection's coroutine is awaiting (a handler's timer or
+  // Condition) -- how a vanished client stops the work done for it.
+  virtual asio::awaitable<StreamEnd> handle_stream(IOStream& stream, asio::ip::tcp::endpoint remote,
+                                                   std::size_t worker,
+                                                   asio::cancellation_signal& cancel) = 0;
+  // Closes the worker's parked connections (on its thread). With `keep_pending`, those whose
+  // peer has already sent something stay: they resume and are served.
+  void close_parked(std::size_t worker, bool keep_pending);
+  // The worker's parked connections (readable from any thread).
+  std::size_t parked_count(std::size_t worker) const;
 
  private:
   struct Worker;
+  struct Parked;
   static asio::awaitable<void> accept_loop(TCPServer* server, Worker* worker,
                                            asio::ip::tcp::acceptor* acceptor);
   static asio::awaitable<void> serve_connection(TCPServer* server, Worker* worker,
                                                 asio::ip::tcp::socket socket,
+                                                asio::ip::tcp::endpoint remote, bool resumed,
                                                 asio::cancellation_signal* cancel);
+  void spawn_connection(Worker& worker, asio::ip::tcp::socket socket,
+                        asio::ip::tcp::endpoint remote, bool resumed);
+  void park(Worker& worker, asio::ip::tcp::socket socket, asio::ip::tcp::endpoint remote,
+            std::chrono::steady_clock::time_point deadline);
+  void sweep_parked(Worker& worker);
   void start_threads();
   void accept_on(std::size_t worker, asio::ip::tcp::acceptor acceptor);
 
