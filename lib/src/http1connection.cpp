@@ -199,13 +199,13 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
       log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
     }
   }
+  if (!park && stream_.error() == stream_errc::timed_out) log_timeout();  // (it reads phase_)
   // The connection is ending. Closing it below must not cancel this coroutine (a close in the
   // handler phase does, for the handler's sake), and a cancellation already emitted must not make
   // the clean-up's awaits throw: serve() would escape without its caller's bookkeeping.
   phase_ = Phase::idle;
   co_await asio::this_coro::throw_if_cancelled(false);
   if (!park) {
-    if (stream_.error() == stream_errc::timed_out) log_timeout();
     if (linger && !stream_.closed()) co_await close_gracefully();
     stream_.close();
     notify_connection_close();
@@ -236,7 +236,7 @@ asio::awaitable<HTTP1ServerConnection::Wait> HTTP1ServerConnection::wait_for_req
 // Operators see why a server cut a client off; an idle keep-alive timing out is routine.
 void HTTP1ServerConnection::log_timeout() const {
   if (writing_) {
-    log::general().info("closed connection from {}: a response stayed unread past write_timeout",
+    log::general().info("closed connection from {}: a response went unread for write_timeout",
                         remote_ip_);
   } else if (phase_ == Phase::head) {
     log::general().info("closed connection from {}: no complete request head by header_timeout",
@@ -730,9 +730,11 @@ asio::awaitable<void> HTTP1ServerConnection::send(std::span<const asio::const_bu
                                                   std::error_code& ec) {
   const auto phase_deadline = stream_.deadline();
   stream_.set_timeout(options_.write_timeout);
+  stream_.set_write_progress_timeout(options_.write_timeout);
   writing_ = true;
   co_await stream_.write(buffers, ec);
   writing_ = false;
+  stream_.set_write_progress_timeout({});
   stream_.set_deadline(phase_deadline);
   x_->out.clear();
   if (x_->out.capacity() > kMaxKeptOutput) x_->out.shrink_to_fit();

@@ -320,10 +320,15 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
   }
   if (!ec && done < asio::buffer_size(data)) {
     const auto rest = remaining(data, done);
+    // Called before each chunk of the composed write: each one is progress.
+    auto renewing = [this](const std::error_code& e, std::size_t written) {
+      if (!e && write_progress_timeout_.count() > 0) set_timeout(write_progress_timeout_);
+      return asio::transfer_all()(e, written);
+    };
     if (tls_) {
-      co_await asio::async_write(tls_->stream, rest, use_ec(ec));
+      co_await asio::async_write(tls_->stream, rest, renewing, use_ec(ec));
     } else {
-      co_await asio::async_write(socket_, rest, use_ec(ec));
+      co_await asio::async_write(socket_, rest, renewing, use_ec(ec));
     }
   }
   end_write_turn();

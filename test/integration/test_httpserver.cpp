@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
 
 #include "cortado/gzip.hpp"
 #include "cortado/log.hpp"
@@ -64,6 +65,9 @@ asio::awaitable<void> routes(HTTPServerRequest& request) {
   } else if (request.path == "/inject") {
     headers.set("X-Evil", "a\r\nSet-Cookie: pwned=1");
     co_await cortado::respond(request, 200, "never", std::move(headers));
+  } else if (request.path == "/big") {  // one write of `mb` MiB
+    const std::string body(std::stoul(query_value(request.query, "mb")) << 20, 'b');
+    co_await cortado::respond(request, 200, body, std::move(headers));
   } else if (request.path == "/ip") {
     co_await cortado::respond(request, 200, request.remote_ip + " " + request.protocol,
                               std::move(headers));
@@ -316,6 +320,42 @@ TEST_CASE("an idle keep-alive connection is closed at idle_connection_timeout") 
   c.send(request_bytes("GET", "/"));
   CHECK(c.read_response().code == 200);
   CHECK(c.closed_by_peer(std::chrono::seconds(10)));
+}
+
+TEST_CASE("a slow reader that keeps reading gets its whole response, past write_timeout") {
+  ServerThread s(routes, {.write_timeout = 300ms});
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.open(asio::ip::tcp::v4());
+  socket.set_option(asio::socket_base::receive_buffer_size(64 * 1024));
+  socket.connect({asio::ip::make_address("127.0.0.1"), s.port()});
+  asio::write(socket, asio::buffer(request_bytes("GET", "/big?mb=16")));
+  // Read at a steady pace, a chunk every 5 ms: the server's single write of 16 MiB takes
+  // several times write_timeout in all, but never goes 300 ms without progress.
+  const auto start = std::chrono::steady_clock::now();
+  std::string head;
+  std::size_t body = 0;
+  std::vector<char> chunk(64 * 1024);
+  std::error_code ec;
+  while (body < (std::size_t{16} << 20)) {
+    const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+    if (ec) break;
+    if (const auto end = head.find("\r\n\r\n"); end == std::string::npos) {
+      head.append(chunk.data(), n);
+      if (const auto e = head.find("\r\n\r\n"); e != std::string::npos) {
+        body = head.size() - (e + 4);
+      }
+    } else {
+      body += n;
+    }
+    std::this_thread::sleep_for(5ms);  // pacing a slow client, not waiting for an event
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  MESSAGE("16 MiB read in " << std::chrono::duration<double>(took).count() << " s");
+  CHECK_MESSAGE(!ec, ec.message());
+  CHECK(head.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(body == (std::size_t{16} << 20));
+  CHECK(took > 3 * 300ms);  // the write outlasted write_timeout: progress kept it alive
 }
 
 namespace {

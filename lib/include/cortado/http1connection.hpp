@@ -54,12 +54,13 @@ struct HTTPServerOptions {
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
   // A keep-alive connection waiting for its next request (Tornado: idle_connection_timeout).
   std::chrono::milliseconds idle_connection_timeout{std::chrono::seconds(60)};
-  // A connection idle this long gives its read buffer back (IOStreamOptions::park_after):
-  // shorter saves memory sooner, longer spares busy connections a reactor change per request.
+  // A keep-alive connection idle this long is parked: the server keeps the bare socket (no
+  // buffer, stream or coroutine) until the client sends more. Shorter saves memory sooner;
+  // longer spares connections that pause briefly the cost of parking and resuming.
   std::chrono::milliseconds idle_park_after{std::chrono::seconds(1)};
   // No body byte for this long ends the request (Tornado: body_timeout).
   std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
-  // A write that makes no progress for this long closes the connection.
+  // A response write that makes no progress for this long closes the connection.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
   // A handler running longer is cut off (the connection closes); zero means no limit.
   std::chrono::milliseconds handler_timeout{0};

@@ -162,6 +162,11 @@ class IOStream {
   // The same with an absolute deadline; time_point::max() cancels.
   void set_deadline(std::chrono::steady_clock::time_point deadline);
   std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  // While nonzero, each chunk a write hands to the peer moves the deadline to `timeout` from
+  // then: a slow reader that keeps reading is not cut off, one that stops reading is.
+  void set_write_progress_timeout(std::chrono::steady_clock::duration timeout) {
+    write_progress_timeout_ = timeout;
+  }
 
  private:
   friend class DeadlineService;
@@ -196,6 +201,7 @@ class IOStream {
 
   // Deadline bookkeeping, owned by DeadlineService (an intrusive list: no allocation per phase).
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::duration write_progress_timeout_{};
   DeadlineService* deadlines_ = nullptr;
   IOStream* deadline_prev_ = nullptr;
   IOStream* deadline_next_ = nullptr;
