@@ -180,11 +180,17 @@ TEST_CASE("hostile: 1,000 slowloris connections do not slow a normal client") {
 
 // 10,000 idle connections, twice. An idle connection is parked (a bare socket and a wait, no
 // stream or coroutine) once idle past --park-after, here 10 ms so that the figure is a parked
-// connection's cost, not that of the heap's fragmentation by connections that were all busy at
-// once (docs/RELIABILITY.md has both). Asio's reactor keeps the per-descriptor state of closed
-// sockets for reuse (bounded by the peak connection count), and those small blocks keep some
-// freed pages resident; so after the first burst the memory is judged by reuse: the second burst
-// must not need more.
+// connection's cost rather than that of connections all busy at once (docs/RELIABILITY.md has
+// both). On glibc's malloc a parked connection costs about 1.1 KiB: the small blocks that stay
+// (Asio's per-socket state, the parked socket) pin pages of the memory freed around them;
+// jemalloc, which the apps use when it is installed, keeps them in slabs of their own. The
+// reactor keeps the per-socket state of closed sockets for reuse, so after the first burst the
+// memory is judged by reuse: the second burst must not need more.
+#ifdef CORTADO_APPS_ON_JEMALLOC
+constexpr double kParkedKiB = 1.0;
+#else
+constexpr double kParkedKiB = 1.5;
+#endif
 TEST_CASE("hostile: 10,000 idle keep-alive connections, each after one request, twice") {
   // The client's sockets share this process's descriptor limit; where the hard limit is below
   // 10,200 the test runs at the scale it allows, and says so.
@@ -210,13 +216,13 @@ TEST_CASE("hostile: 10,000 idle keep-alive connections, each after one request, 
     });
     CHECK(answered == connections);
     CHECK(app.fd_count() >= base.fds + connections);
-    // Every connection parks: about 1.1 KiB each (nginx: 0.5), against 3 to 7 KiB unparked.
-    const long bound_kib = base.rss_kib + connections * 3 / 2;
+    // Every connection parks (nginx: 0.5 KiB each; 3 to 7 KiB unparked).
+    const long bound_kib = base.rss_kib + static_cast<long>(kParkedKiB * connections);
     const long parked_rss = kMeasureRss ? app.wait_for_rss_at_most(bound_kib, 30s) : app.rss_kib();
     const double per_connection =
         static_cast<double>(parked_rss - base.rss_kib) / static_cast<double>(connections);
     MESSAGE("idle keep-alive: " << per_connection << " KiB per connection above the baseline");
-    if (kMeasureRss) CHECK(per_connection <= 1.5);
+    if (kMeasureRss) CHECK(per_connection <= kParkedKiB);
     CHECK(p99(timed_requests(app.port(), 100)) < 50.0);  // still answering promptly
     sockets.clear();
     const int fds = app.wait_for_fds_at_most(base.fds, 30s);
@@ -225,7 +231,11 @@ TEST_CASE("hostile: 10,000 idle keep-alive connections, each after one request, 
     MESSAGE("RSS after burst " << burst + 1 << ": " << rss << " KiB, baseline " << base.rss_kib);
     if (burst == 0) after_first_burst = rss;
   }
-  if (kMeasureRss) CHECK(app.rss_kib() < after_first_burst + 2 * 1024);
+  // (Allocators return freed pages on their own schedule, jemalloc's within about a second.)
+  if (kMeasureRss) {
+    CHECK(app.wait_for_rss_at_most(after_first_burst + 2 * 1024, 10s) <=
+          after_first_burst + 2 * 1024);
+  }
   expect_back_to_normal(app, base, after_first_burst - base.rss_kib + 2 * 1024);
   CHECK(app.stop(SIGTERM, 20s) == 0);
 }
