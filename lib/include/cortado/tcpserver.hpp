@@ -108,6 +108,9 @@ class TCPServer {
                                                 asio::ip::tcp::socket socket,
                                                 asio::ip::tcp::endpoint remote, bool resumed,
                                                 asio::cancellation_signal* cancel);
+  // Connections accepted in one go, after an awaited accept, before the loop gets a turn.
+  static constexpr int kAcceptBatch = 64;
+  void start_connection(Worker& worker, asio::ip::tcp::socket socket);
   void spawn_connection(Worker& worker, asio::ip::tcp::socket socket,
                         asio::ip::tcp::endpoint remote, bool resumed);
   void park(Worker& worker, asio::ip::tcp::socket socket, asio::ip::tcp::endpoint remote,
