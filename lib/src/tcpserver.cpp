@@ -373,7 +373,7 @@ asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
     // Take what else waits in the listen queue now. Otherwise each accept waits for a turn of
     // the loop behind every busy connection's work, and under a flood of connections the
     // requests of those still queued wait seconds (p99 1.4 s at 4,096 connections before).
-    acceptor->non_blocking(true, ec);
+    // (The acceptor is non-blocking: see accept_on.)
     for (int i = 0; i < kAcceptBatch; ++i) {
       tcp::socket more = acceptor->accept(ec);
       if (ec) break;  // the queue is empty (would_block), or the error repeats on the await
