@@ -209,7 +209,11 @@ struct TCPServer::Worker {
   // Parked connections in the order they were parked (their deadlines come in that order when
   // they share one idle timeout), and the timer that closes the expired ones.
   std::list<std::shared_ptr<Parked>> parked;
+  // Woken parked connections whose coroutine has not started yet: still counted as parked, so
+  // that a drain never sees the worker empty while a request waits to be served.
+  std::size_t resuming = 0;
   std::atomic<std::size_t> parked_count{0};
+  void count_parked() { parked_count.store(parked.size() + resuming, std::memory_order_relaxed); }
   std::unique_ptr<asio::steady_timer> sweep;
   bool sweep_armed = false;
   std::atomic<std::uint64_t> accepted{0};
@@ -402,6 +406,11 @@ void TCPServer::spawn_connection(Worker& worker, tcp::socket socket, tcp::endpoi
 asio::awaitable<void> TCPServer::serve_connection(TCPServer* server, Worker* worker,
                                                   tcp::socket socket, tcp::endpoint remote,
                                                   bool resumed, asio::cancellation_signal* cancel) {
+  if (resumed) {
+    // From here to the connection's registration in handle_stream nothing suspends.
+    --worker->resuming;
+    worker->count_parked();
+  }
   std::error_code ec;
   if (!resumed) socket.set_option(tcp::no_delay(true), ec);
   IOStream stream(std::move(socket), server->stream_options_);
@@ -447,16 +456,17 @@ void TCPServer::park(Worker& worker, tcp::socket socket, tcp::endpoint remote,
   give_back_memory_after_parking(worker.executor);
   auto parked = std::make_shared<Parked>(std::move(socket), remote, deadline);
   parked->position = worker.parked.insert(worker.parked.end(), parked);
-  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+  worker.count_parked();
   parked->socket.async_wait(
       tcp::socket::wait_read,
       [this, &worker, weak = std::weak_ptr<Parked>(parked)](std::error_code ec) {
         const auto p = weak.lock();
         if (!p) return;  // closed by the sweep, a drain or the server's destructor
         worker.parked.erase(p->position);
-        worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
-        if (ec || !p->socket.is_open()) return;
-        spawn_connection(worker, std::move(p->socket), p->remote, true);
+        const bool resume = !ec && p->socket.is_open();
+        if (resume) ++worker.resuming;
+        worker.count_parked();
+        if (resume) spawn_connection(worker, std::move(p->socket), p->remote, true);
       });
   if (!worker.sweep_armed && deadline != std::chrono::steady_clock::time_point::max()) {
     sweep_parked(worker);
@@ -469,7 +479,7 @@ void TCPServer::sweep_parked(Worker& worker) {
   while (!worker.parked.empty() && worker.parked.front()->deadline <= now) {
     worker.parked.pop_front();  // closes the socket; its wait's handler finds it expired
   }
-  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+  worker.count_parked();
   worker.sweep_armed = false;
   if (worker.parked.empty() ||
       worker.parked.front()->deadline == std::chrono::steady_clock::time_point::max()) {
@@ -495,7 +505,7 @@ void TCPServer::close_parked(std::size_t index, bool keep_pending) {
       it = worker.parked.erase(it);
     }
   }
-  worker.parked_count.store(worker.parked.size(), std::memory_order_relaxed);
+  worker.count_parked();
 }
 
 std::uint64_t TCPServer::accepted_count() const {
