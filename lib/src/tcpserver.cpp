@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +26,7 @@
 
 #include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
+#include "parking_lot.hpp"
 #include "release_memory.hpp"
 
 namespace cortado {
@@ -185,18 +185,6 @@ std::shared_ptr<asio::ssl::context> make_server_ssl_context(const std::string& c
   return context;
 }
 
-// An idle connection waiting for its peer: the socket and what serving it again needs. Owned by
-// its worker's list; the wait's handler holds a weak reference, so a server that goes away
-// first (and takes the list with it) is never touched by a late handler.
-struct TCPServer::Parked {
-  Parked(tcp::socket s, tcp::endpoint r, std::chrono::steady_clock::time_point d)
-      : socket(std::move(s)), remote(r), deadline(d) {}
-  tcp::socket socket;
-  tcp::endpoint remote;
-  std::chrono::steady_clock::time_point deadline;
-  std::list<std::shared_ptr<Parked>>::iterator position;
-};
-
 struct TCPServer::Worker {
   explicit Worker(asio::any_io_executor ex) : executor(std::move(ex)) {}
   // Extra workers own their loop and thread; worker 0 runs on the embedder's executor.
@@ -206,16 +194,15 @@ struct TCPServer::Worker {
   asio::any_io_executor executor;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::size_t index = 0;
-  // Parked connections in the order they were parked (their deadlines come in that order when
-  // they share one idle timeout), and the timer that closes the expired ones.
-  std::list<std::shared_ptr<Parked>> parked;
+  // Parked connections (made on the first parking, on the worker's thread).
+  std::shared_ptr<detail::ParkingLot> parked;
   // Woken parked connections whose coroutine has not started yet: still counted as parked, so
   // that a drain never sees the worker empty while a request waits to be served.
   std::size_t resuming = 0;
   std::atomic<std::size_t> parked_count{0};
-  void count_parked() { parked_count.store(parked.size() + resuming, std::memory_order_relaxed); }
-  std::unique_ptr<asio::steady_timer> sweep;
-  bool sweep_armed = false;
+  void count_parked() {
+    parked_count.store((parked ? parked->size() : 0) + resuming, std::memory_order_relaxed);
+  }
   std::atomic<std::uint64_t> accepted{0};
 };
 
@@ -240,11 +227,8 @@ TCPServer::~TCPServer() {
     w->loop->stop();
     if (w->thread.joinable()) w->thread.join();
   }
-  // Parked sockets close here; their waits' handlers find their weak references expired.
-  for (auto& w : workers_) {
-    w->parked.clear();
-    w->sweep.reset();
-  }
+  // Parked connections close here; their lot's pending handlers find it gone.
+  for (auto& w : workers_) w->parked.reset();
   for (int fd : pending_fds_) ::close(fd);
 }
 
@@ -454,58 +438,21 @@ void give_back_memory_after_parking(const asio::any_io_executor& executor) {
 void TCPServer::park(Worker& worker, tcp::socket socket, tcp::endpoint remote,
                      std::chrono::steady_clock::time_point deadline) {
   give_back_memory_after_parking(worker.executor);
-  auto parked = std::make_shared<Parked>(std::move(socket), remote, deadline);
-  parked->position = worker.parked.insert(worker.parked.end(), parked);
-  worker.count_parked();
-  parked->socket.async_wait(
-      tcp::socket::wait_read,
-      [this, &worker, weak = std::weak_ptr<Parked>(parked)](std::error_code ec) {
-        const auto p = weak.lock();
-        if (!p) return;  // closed by the sweep, a drain or the server's destructor
-        worker.parked.erase(p->position);
-        const bool resume = !ec && p->socket.is_open();
-        if (resume) ++worker.resuming;
-        worker.count_parked();
-        if (resume) spawn_connection(worker, std::move(p->socket), p->remote, true);
-      });
-  if (!worker.sweep_armed && deadline != std::chrono::steady_clock::time_point::max()) {
-    sweep_parked(worker);
+  if (!worker.parked) {
+    worker.parked = detail::ParkingLot::create(
+        worker.executor,
+        [this, &worker](tcp::socket s, tcp::endpoint r) {
+          ++worker.resuming;
+          spawn_connection(worker, std::move(s), r, true);
+        },
+        [&worker] { worker.count_parked(); });
   }
-}
-
-// Closes parked connections past their idle deadline, then waits for the next one to fall due.
-void TCPServer::sweep_parked(Worker& worker) {
-  const auto now = std::chrono::steady_clock::now();
-  while (!worker.parked.empty() && worker.parked.front()->deadline <= now) {
-    worker.parked.pop_front();  // closes the socket; its wait's handler finds it expired
-  }
-  worker.count_parked();
-  worker.sweep_armed = false;
-  if (worker.parked.empty() ||
-      worker.parked.front()->deadline == std::chrono::steady_clock::time_point::max()) {
-    return;
-  }
-  if (!worker.sweep) worker.sweep = std::make_unique<asio::steady_timer>(worker.executor);
-  // A little slack batches the expiries of connections parked close together.
-  worker.sweep->expires_at(
-      std::max(worker.parked.front()->deadline, now + std::chrono::milliseconds(100)));
-  worker.sweep_armed = true;
-  worker.sweep->async_wait([this, &worker](std::error_code ec) {
-    if (!ec) sweep_parked(worker);
-  });
+  worker.parked->park(std::move(socket), remote, deadline);
 }
 
 void TCPServer::close_parked(std::size_t index, bool keep_pending) {
   Worker& worker = *workers_.at(index);
-  for (auto it = worker.parked.begin(); it != worker.parked.end();) {
-    std::error_code ec;
-    if (keep_pending && (*it)->socket.available(ec) > 0 && !ec) {
-      ++it;  // a request is waiting: the connection resumes and serves it (and then closes)
-    } else {
-      it = worker.parked.erase(it);
-    }
-  }
-  worker.count_parked();
+  if (worker.parked) worker.parked->close_all(keep_pending);
 }
 
 std::uint64_t TCPServer::accepted_count() const {

@@ -387,10 +387,39 @@ TEST_CASE("idle keep-alive connections are parked, resume on the next request, s
   a.send(request_bytes("GET", "/") + request_bytes("GET", "/echo", "", "yz"));
   CHECK(a.read_response().body == "Hello, World!");
   CHECK(a.read_response().body == "yz");
+  // A resumed connection still knows its client.
+  a.send(request_bytes("GET", "/ip"));
+  CHECK(a.read_response().body == "127.0.0.1 http");
   // A parked connection whose client leaves is closed and forgotten.
   b.socket().close();
   CHECK(wait_for_parked(s, 1) == 1);
   CHECK(s.server().connection_count() == 1);
+}
+
+TEST_CASE("parked connections close at the idle timeout; slots are reused correctly") {
+  ServerThread s(routes, {.idle_connection_timeout = 400ms, .idle_park_after = 20ms});
+  // Parked in two waves: the first wave's slots are freed (by resuming) and taken again by the
+  // second, while the others stay parked; every connection must still get its own answers.
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<RawClient>(s.port()));
+    clients.back()->send(request_bytes("GET", "/echo", "", std::to_string(i)));
+    CHECK(clients.back()->read_response().body == std::to_string(i));
+  }
+  CHECK(wait_for_parked(s, 8) == 8);
+  for (int i = 0; i < 8; i += 2) {
+    clients[i]->send(request_bytes("GET", "/echo", "", "again " + std::to_string(i)));
+    CHECK(clients[i]->read_response().body == "again " + std::to_string(i));
+  }
+  CHECK(wait_for_parked(s, 8) == 8);
+  for (int i = 7; i >= 0; --i) {
+    clients[i]->send(request_bytes("GET", "/echo", "", "third " + std::to_string(i)));
+    CHECK(clients[i]->read_response().body == "third " + std::to_string(i));
+  }
+  // Then nobody speaks: the idle timeout closes them all, parked as they are.
+  CHECK(wait_for_parked(s, 8) == 8);
+  for (auto& c : clients) CHECK(c->closed_by_peer());
+  CHECK(wait_for_parked(s, 0) == 0);
 }
 
 TEST_CASE("gzip request bodies are inflated with decompress_request, bombs refused") {
