@@ -1,5 +1,7 @@
 #include "deadline_service.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include <asio/execution/context.hpp>
@@ -8,6 +10,13 @@
 #include "cortado/iostream.hpp"
 
 namespace cortado {
+
+std::chrono::steady_clock::time_point detail::coarse_now() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
+                                               std::chrono::nanoseconds(ts.tv_nsec));
+}
 
 asio::execution_context::id DeadlineService::id;
 

@@ -17,6 +17,13 @@ namespace cortado {
 
 class IOStream;
 
+namespace detail {
+// steady_clock::now() read at the clock's tick (1 to 4 ms) instead of to the nanosecond: a tenth
+// of the cost (3 ns against 27 in a VM, where reading the precise clock goes through the
+// paravirtual clock). Same epoch as steady_clock (CLOCK_MONOTONIC), and never ahead of it.
+std::chrono::steady_clock::time_point coarse_now() noexcept;
+}  // namespace detail
+
 class DeadlineService : public asio::execution_context::service {
  public:
   static asio::execution_context::id id;

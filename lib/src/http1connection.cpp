@@ -319,7 +319,9 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
   co_await message_->finish();
   stop_watching();
   message_.reset();
-  x_->request.finish_time = Clock::now();
+  // The Application stamps it when the handler finishes (before logging it); other delegates
+  // leave it to here.
+  if (x_->request.finish_time == Clock::time_point{}) x_->request.finish_time = Clock::now();
   if (stream_.closed()) co_return Next::stop;
   if (!response_finished_) {
     log::app().error("{} {}: the handler returned without finishing its response",

@@ -180,6 +180,8 @@ class IOStream {
   void end_write_turn();
   std::error_code fail(std::error_code ec);
   void apply_pending_consume();
+  void arm_deadline(std::chrono::steady_clock::time_point deadline,
+                    std::chrono::steady_clock::duration remaining);
   [[noreturn]] void throw_closed() const;
 
   tcp::socket socket_;

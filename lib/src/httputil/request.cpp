@@ -27,7 +27,7 @@ void HTTPServerRequest::reset() {
   body.clear();
   host.clear();
   host_name.clear();
-  start_time = std::chrono::steady_clock::now();
+  start_time = {};  // set when the next request line arrives
   finish_time = {};
   query_arguments_.reset();
   body_arguments_.reset();
