@@ -72,6 +72,9 @@ struct Output : web::RequestHandler {
       set_header("X-Gone", "x");
       clear_header("X-Gone");
       set_header("X-Count", std::int64_t{42});
+    } else if (what == "many_headers") {
+      // More fields than the connection gathers in one go when it writes the head.
+      for (int i = 0; i < 40; ++i) add_header("X-Many", "value-" + std::to_string(i));
     } else if (what == "inject") {
       set_header("X-Evil", "a\r\nSet-Cookie: pwned=1");
     } else if (what == "json") {
@@ -246,6 +249,12 @@ TEST_CASE("status, headers, JSON, flush, redirect, clear and finish") {
   CHECK(headers.headers.get_list("X-Multi") == std::vector<std::string_view>{"a", "b"});
   CHECK_FALSE(headers.headers.contains("X-Gone"));
   CHECK(headers.headers.get("X-Count") == "42");
+  auto many = t.fetch("/out?what=many_headers");
+  const auto values = many.headers.get_list("X-Many");
+  REQUIRE(values.size() == 40);
+  for (int i = 0; i < 40; ++i) CHECK(values[i] == "value-" + std::to_string(i));
+  CHECK(many.headers.get("Content-Length") == "0");
+  CHECK(many.headers.contains("Date"));
   {
     auto expected = t.expect_log("application", "Uncaught exception");
     auto inject = t.fetch("/out?what=inject");
