@@ -178,16 +178,16 @@ TEST_CASE("hostile: 1,000 slowloris connections do not slow a normal client") {
   CHECK(app.stop(SIGTERM, 20s) == 0);
 }
 
-// 10,000 idle connections, twice. An idle connection is parked (a bare socket and a wait, no
-// stream or coroutine) once idle past --park-after, here 10 ms so that the figure is a parked
-// connection's cost rather than that of connections all busy at once (docs/RELIABILITY.md has
-// both). On glibc's malloc a parked connection costs about 1.1 KiB: the small blocks that stay
-// (Asio's per-socket state, the parked socket) pin pages of the memory freed around them;
-// jemalloc, which the apps use when it is installed, keeps them in slabs of their own. The
-// reactor keeps the per-socket state of closed sockets for reuse, so after the first burst the
-// memory is judged by reuse: the second burst must not need more.
+// 10,000 idle connections, twice. An idle connection is parked (a bare descriptor in the
+// worker's parking lot: no stream, coroutine or Asio socket) once idle past --park-after, here
+// 10 ms so that the figure is a parked connection's cost rather than that of connections all busy
+// at once (docs/RELIABILITY.md has both). Measured with jemalloc, which the apps use when it is
+// installed: 0.2-0.4 KiB (0.85-0.9 when parked connections were Asio sockets). On glibc's malloc
+// the blocks that stay pin more of the pages freed around them. The reactor keeps the per-socket
+// state of closed sockets for reuse, so after the first burst the memory is judged by reuse: the
+// second burst must not need more.
 #ifdef CORTADO_APPS_ON_JEMALLOC
-constexpr double kParkedKiB = 1.0;
+constexpr double kParkedKiB = 0.75;
 #else
 constexpr double kParkedKiB = 1.5;
 #endif

@@ -1,6 +1,6 @@
 #include "cortado/web/request_handler.hpp"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <chrono>
 #include <typeinfo>
@@ -52,25 +52,20 @@ void check_header_text(std::string_view name, std::string_view value) {
 // SHA-1 through a digest context kept per thread: OpenSSL 3's one-shot SHA1() looks the
 // algorithm up by name on every call, which cost more than hashing a small body.
 // Returns the digest's size (20).
-unsigned sha1_digest(std::string_view data, unsigned char (&digest)[EVP_MAX_MD_SIZE]) {
-  struct Context {
-    Context() : md(EVP_MD_fetch(nullptr, "SHA1", nullptr)), ctx(EVP_MD_CTX_new()) {}
-    ~Context() {
-      EVP_MD_CTX_free(ctx);
-      EVP_MD_free(md);
-    }
-    EVP_MD* md;
-    EVP_MD_CTX* ctx;
-  };
-  thread_local Context c;
-  unsigned int size = 0;
-  if (!c.md || !c.ctx || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
-      EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(c.ctx, digest, &size) != 1) {
+// Tornado's ETag is the SHA-1 of the body. For the small bodies most responses have, OpenSSL's
+// EVP interface adds an engine lookup and a context reset to every digest (650 of the 19,500
+// instructions of a /plaintext request, per callgrind). The low-level functions, deprecated in
+// OpenSSL 3 but kept, go straight to the block function (SHA-NI where the CPU has it).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void sha1_digest(std::string_view data, unsigned char (&digest)[SHA_DIGEST_LENGTH]) {
+  SHA_CTX ctx;
+  if (SHA1_Init(&ctx) != 1 || SHA1_Update(&ctx, data.data(), data.size()) != 1 ||
+      SHA1_Final(digest, &ctx) != 1) {
     throw std::runtime_error("SHA-1 digest failed");
   }
-  return size;
 }
+#pragma GCC diagnostic pop
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -168,10 +163,11 @@ std::string RequestHandler::get_login_url() {
 
 std::optional<std::string> RequestHandler::compute_etag() {
   // Tornado's ETag: the SHA-1 of the body, quoted.
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  const unsigned size = sha1_digest(write_buffer_, digest);
-  std::string etag(2 + 2 * size, '"');
-  cortado::detail::hex_encode_to({reinterpret_cast<const char*>(digest), size}, etag.data() + 1);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  sha1_digest(write_buffer_, digest);
+  std::string etag(2 + 2 * SHA_DIGEST_LENGTH, '"');
+  cortado::detail::hex_encode_to({reinterpret_cast<const char*>(digest), SHA_DIGEST_LENGTH},
+                                 etag.data() + 1);
   return etag;
 }
 
