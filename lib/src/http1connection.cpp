@@ -184,7 +184,9 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   bool park = false;
   try {
     for (;;) {
-      const Wait wait = co_await wait_for_request();
+      // Pipelined requests are already buffered: no wait, and no coroutine call to find out.
+      Wait wait = Wait::request;
+      if (stream_.buffered().empty()) wait = co_await wait_for_request();
       park = wait == Wait::park;
       if (wait != Wait::request) break;
       const Next next = co_await serve_one(delegate);
@@ -282,7 +284,8 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
   x_->request.reset();
   phase_ = Phase::idle;
   parked_ = false;
-  auto event = co_await next_event();
+  std::optional<HTTP1Parser::Event> event = parse_buffered();
+  if (!event) event = co_await next_event();
   if (!event) co_return parked_ ? Next::park : Next::stop;
   if (event->kind == HTTP1Parser::Event::error) {
     co_await reject(x_->parser.error());
@@ -308,7 +311,8 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
     message_.reset();
     co_return Next::linger;
   }
-  const BodyResult body = co_await read_body();
+  BodyResult body = BodyResult::complete;
+  if (!body_without_await()) body = co_await read_body();
   if (body != BodyResult::complete) {
     co_return body == BodyResult::rejected ? Next::linger : Next::stop;
   }
@@ -335,14 +339,33 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
   co_return Next::keep_going;
 }
 
+// The parser's next event from the bytes already buffered, if they hold one: the common case,
+// answered without a coroutine call.
+std::optional<HTTP1Parser::Event> HTTP1ServerConnection::parse_buffered() {
+  std::size_t used = 0;
+  const auto event = x_->parser.next(stream_.buffered(), used);
+  stream_.consume(used);
+  if (event.kind == HTTP1Parser::Event::need_more) return std::nullopt;
+  return event;
+}
+
+// A request without a body (most GETs) is complete as soon as the parser says so; true when that
+// is the case. Anything else is read_body()'s.
+bool HTTP1ServerConnection::body_without_await() {
+  if (body_pending_ || x_->inflater) return false;
+  phase_ = Phase::body;
+  std::size_t used = 0;
+  const auto event = x_->parser.next(stream_.buffered(), used);
+  stream_.consume(used);  // (0: without a body there is nothing to take)
+  // Another event (an error) comes again from the parser to read_body().
+  return event.kind == HTTP1Parser::Event::message_end;
+}
+
 asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_event() {
   for (;;) {
-    std::size_t used = 0;
-    const auto event = x_->parser.next(stream_.buffered(), used);
-    stream_.consume(used);
-    if (event.kind != HTTP1Parser::Event::need_more) co_return event;
+    if (auto event = parse_buffered()) co_return event;
     // Nothing more to parse: answer what has been answered, then wait for more bytes.
-    if (!x_->out.empty()) {
+    if (!send_now()) {
       if (const std::error_code ec = co_await send_buffered()) co_return std::nullopt;
     }
     if (phase_ == Phase::idle && stream_.buffered().empty()) {
@@ -656,15 +679,22 @@ asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLi
   if (!no_body_ && expected_length_ < 0 && !chunked_) keep_alive_ = false;  // close-delimited
   append_headers(start, headers, facts);
   headers_written_ = true;
-  if (!body.empty()) co_await write(body);
+  if (body.empty()) co_return;
+  const Pending pending = buffer_chunk(body);
+  if (pending != Pending::none) co_await send_pending(pending, body);
 }
 
 asio::awaitable<void> HTTP1ServerConnection::write(std::string_view chunk) {
+  const Pending pending = buffer_chunk(chunk);
+  if (pending != Pending::none) co_await send_pending(pending, chunk);
+}
+
+HTTP1ServerConnection::Pending HTTP1ServerConnection::buffer_chunk(std::string_view chunk) {
   if (!headers_written_) throw HTTPOutputError("write before write_headers");
   if (response_finished_) throw HTTPOutputError("write after finish");
   if (stream_.closed()) throw StreamClosedError(stream_.error());
   if (no_body_) {
-    if (chunk.empty() || x_->request.method == "HEAD") co_return;  // HEAD: framing only
+    if (chunk.empty() || x_->request.method == "HEAD") return Pending::none;  // framing only
     throw HTTPOutputError("this response cannot have a body");
   }
   if (expected_length_ >= 0 &&
@@ -674,17 +704,20 @@ asio::awaitable<void> HTTP1ServerConnection::write(std::string_view chunk) {
     throw HTTPOutputError("tried to write more data than Content-Length");
   }
   written_ += chunk.size();
-  if (chunk.empty()) co_return;  // an empty chunk would end a chunked body
+  if (chunk.empty()) return Pending::none;  // an empty chunk would end a chunked body
   std::string& out = x_->out;
   if (chunked_) fmt::format_to(std::back_inserter(out), "{:x}\r\n", chunk.size());
-  if (chunk.size() >= kDirectWrite) {
-    if (const auto ec = co_await send_with(chunk)) throw StreamClosedError(ec);
-    if (chunked_) out += "\r\n";
-    co_return;
-  }
+  if (chunk.size() >= kDirectWrite) return Pending::direct;
   out += chunk;
   if (chunked_) out += "\r\n";
-  if (out.size() >= options_.output_high_water) {
+  return out.size() >= options_.output_high_water ? Pending::flush : Pending::none;
+}
+
+asio::awaitable<void> HTTP1ServerConnection::send_pending(Pending pending, std::string_view chunk) {
+  if (pending == Pending::direct) {
+    if (const auto ec = co_await send_with(chunk)) throw StreamClosedError(ec);
+    if (chunked_) x_->out += "\r\n";
+  } else if (pending == Pending::flush) {
     if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
   }
 }
@@ -708,9 +741,23 @@ asio::awaitable<void> HTTP1ServerConnection::finish() {
                                       static_cast<std::uint64_t>(expected_length_) - written_));
   }
   // With a pipelined request already waiting, its response joins this one in a single write.
-  if (stream_.buffered().empty()) {
+  if (stream_.buffered().empty() && !send_now()) {
     if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
   }
+}
+
+bool HTTP1ServerConnection::send_now() {
+  std::string& out = x_->out;
+  if (out.empty()) return true;
+  const asio::const_buffer one = asio::buffer(out);
+  const std::size_t n = stream_.write_now({&one, 1});
+  if (n < out.size()) {
+    out.erase(0, n);
+    return false;
+  }
+  out.clear();
+  if (out.capacity() > kMaxKeptOutput) out.shrink_to_fit();
+  return true;
 }
 
 asio::awaitable<std::error_code> HTTP1ServerConnection::send_buffered() {

@@ -335,6 +335,13 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
   if (ec) ec = fail(ec);
 }
 
+std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
+  if (closed_ || writing_ || tls_) return 0;
+  std::error_code ec;
+  const std::size_t n = socket_.write_some(data, ec);
+  return ec ? 0 : n;
+}
+
 // Queues the caller behind the write in progress; the finishing writer hands the turn over.
 asio::awaitable<void> IOStream::wait_write_turn(std::error_code& ec, std::size_t bytes) {
   if (queued_write_bytes_ + bytes > options_.max_write_buffer_size) {

@@ -114,9 +114,18 @@ class HTTP1ServerConnection final : public HTTPConnection {
   asio::awaitable<Wait> wait_for_request();
   asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
+  std::optional<HTTP1Parser::Event> parse_buffered();
+  bool body_without_await();
   asio::awaitable<BodyResult> read_body();
   asio::awaitable<std::error_code> deliver_body(std::string_view piece);
   asio::awaitable<std::error_code> send_buffered();
+  // Sends the buffered output if the socket takes all of it now; else leaves the rest buffered
+  // for send_buffered(). True when nothing is left.
+  bool send_now();
+  // write()'s checks and buffering, without awaiting; then what is left to do, if anything.
+  enum class Pending { none, direct, flush };
+  Pending buffer_chunk(std::string_view chunk);
+  asio::awaitable<void> send_pending(Pending pending, std::string_view chunk);
   asio::awaitable<std::error_code> send_with(std::string_view large);
   asio::awaitable<void> send(std::span<const asio::const_buffer> buffers, std::error_code& ec);
   asio::awaitable<void> reject(std::error_code why);

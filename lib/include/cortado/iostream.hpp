@@ -147,6 +147,12 @@ class IOStream {
                                   std::string_view server_hostname = {});
   bool is_tls() const { return tls_ != nullptr; }
 
+  // Writes what the socket takes right now, without waiting, and returns how many bytes that was:
+  // 0 over TLS, while another write is in progress, or on an error (which write() then meets
+  // again and reports). For callers that await write() only for what is left: most responses
+  // fit in the socket's buffer, and then no coroutine is involved.
+  std::size_t write_now(std::span<const asio::const_buffer> data);
+
   // Closes the socket; pending reads and writes fail with StreamClosedError(reason).
   void close(std::error_code reason = {});
   bool closed() const { return closed_; }

@@ -321,8 +321,11 @@ class HandlerDelegate final : public HTTPMessageDelegate {
 
   asio::awaitable<void> finish() override {
     if (done_) co_return;
-    if (!stream_) co_await guarded(&HandlerDelegate::before_method);
-    if (!handler_->finished_) co_await guarded(&HandlerDelegate::method);
+    if (!stream_) {
+      co_await guarded(&HandlerDelegate::prepare_and_method);
+    } else if (!handler_->finished_) {
+      co_await guarded(&HandlerDelegate::method);
+    }
     co_await complete();
   }
 
@@ -336,8 +339,9 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   }
 
  private:
-  asio::awaitable<void> before_method(std::string_view) {
-    RequestHandler& h = *handler_;
+  // What comes before prepare(): the method must be one a RequestHandler has, and unsafe ones
+  // pass the XSRF check when it is on.
+  void check_method() {
     const std::string& m = request_->method;
     static constexpr std::string_view kSupported[] = {"GET",   "HEAD", "POST",   "DELETE",
                                                       "PATCH", "PUT",  "OPTIONS"};
@@ -345,12 +349,25 @@ class HandlerDelegate final : public HTTPMessageDelegate {
       throw HTTPError(405);
     }
     if (app_.settings().xsrf_cookies && m != "GET" && m != "HEAD" && m != "OPTIONS") {
-      h.check_xsrf_cookie();
+      handler_->check_xsrf_cookie();
     }
-    co_await h.prepare();
+  }
+
+  asio::awaitable<void> before_method(std::string_view) {
+    check_method();
+    co_await handler_->prepare();
   }
 
   asio::awaitable<void> method(std::string_view) {
+    co_await handler_->run_method();
+    if (handler_->auto_finish_ && !handler_->finished_) handler_->finish();
+  }
+
+  // Both in one frame: the common case (a body read whole) pays for one coroutine, not two.
+  asio::awaitable<void> prepare_and_method(std::string_view) {
+    check_method();
+    co_await handler_->prepare();
+    if (handler_->finished_) co_return;  // prepare() answered
     co_await handler_->run_method();
     if (handler_->auto_finish_ && !handler_->finished_) handler_->finish();
   }
