@@ -511,6 +511,7 @@ bool HTTP1ServerConnection::request_wants_keep_alive() const {
 void HTTP1ServerConnection::begin_response_state() {
   headers_written_ = false;
   response_finished_ = false;
+  finish_unsent_ = false;
   chunked_ = false;
   no_body_ = false;
   expected_length_ = -1;
@@ -655,9 +656,7 @@ HTTP1ServerConnection::HeadFacts HTTP1ServerConnection::check_response_head(
   return facts;
 }
 
-asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLine& start,
-                                                           HTTPHeaders& headers,
-                                                           std::string_view body) {
+void HTTP1ServerConnection::begin_response(const ResponseStartLine& start, HTTPHeaders& headers) {
   if (headers_written_) throw HTTPOutputError("write_headers called twice");
   if (stream_.closed()) throw StreamClosedError(stream_.error());
   const HeadFacts facts = check_response_head(start, headers);
@@ -679,9 +678,25 @@ asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLi
   if (!no_body_ && expected_length_ < 0 && !chunked_) keep_alive_ = false;  // close-delimited
   append_headers(start, headers, facts);
   headers_written_ = true;
+}
+
+asio::awaitable<void> HTTP1ServerConnection::write_headers(const ResponseStartLine& start,
+                                                           HTTPHeaders& headers,
+                                                           std::string_view body) {
+  begin_response(start, headers);
   if (body.empty()) co_return;
   const Pending pending = buffer_chunk(body);
   if (pending != Pending::none) co_await send_pending(pending, body);
+}
+
+// The body stays buffered even past output_high_water (it is below kDirectWrite): the next
+// write(), flush(), finish() or finish_now() sends it.
+bool HTTP1ServerConnection::write_headers_now(const ResponseStartLine& start, HTTPHeaders& headers,
+                                              std::string_view body) {
+  if (body.size() >= kDirectWrite) return false;
+  begin_response(start, headers);
+  if (!body.empty()) buffer_chunk(body);
+  return true;
 }
 
 asio::awaitable<void> HTTP1ServerConnection::write(std::string_view chunk) {
@@ -726,7 +741,27 @@ asio::awaitable<void> HTTP1ServerConnection::flush() {
   if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
 }
 
+bool HTTP1ServerConnection::finish_now() {
+  if (!headers_written_ || response_finished_) return false;  // finish() reports the misuse
+  if (!no_body_ && expected_length_ >= 0 &&
+      written_ < static_cast<std::uint64_t>(expected_length_)) {
+    return false;  // a truncated body: finish() closes the connection and says why
+  }
+  response_finished_ = true;
+  if (chunked_) x_->out += "0\r\n\r\n";
+  // With a pipelined request already waiting, its response joins this one in a single write
+  // (up to output_high_water).
+  if (!stream_.buffered().empty() && x_->out.size() < options_.output_high_water) return true;
+  if (send_now()) return true;
+  finish_unsent_ = true;  // the socket took part of it: finish() sends the rest
+  return false;
+}
+
 asio::awaitable<void> HTTP1ServerConnection::finish() {
+  if (std::exchange(finish_unsent_, false)) {
+    if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
+    co_return;
+  }
   if (!headers_written_) throw HTTPOutputError("finish before write_headers");
   if (response_finished_) throw HTTPOutputError("finish called twice");
   response_finished_ = true;
@@ -740,8 +775,10 @@ asio::awaitable<void> HTTP1ServerConnection::finish() {
     throw HTTPOutputError(fmt::format("tried to write {} bytes less than Content-Length",
                                       static_cast<std::uint64_t>(expected_length_) - written_));
   }
-  // With a pipelined request already waiting, its response joins this one in a single write.
-  if (stream_.buffered().empty() && !send_now()) {
+  // With a pipelined request already waiting, its response joins this one in a single write
+  // (up to output_high_water).
+  const bool batch = !stream_.buffered().empty() && x_->out.size() < options_.output_high_water;
+  if (!batch && !send_now()) {
     if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
   }
 }

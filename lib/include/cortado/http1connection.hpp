@@ -95,6 +95,9 @@ class HTTP1ServerConnection final : public HTTPConnection {
   asio::awaitable<void> write(std::string_view chunk) override;
   asio::awaitable<void> flush() override;
   asio::awaitable<void> finish() override;
+  bool write_headers_now(const ResponseStartLine& start, HTTPHeaders& headers,
+                         std::string_view body) override;
+  bool finish_now() override;
   bool headers_written() const override { return headers_written_; }
   bool finished() const override { return response_finished_; }
   void set_max_body_size(std::uint64_t bytes) override;
@@ -122,6 +125,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   // Sends the buffered output if the socket takes all of it now; else leaves the rest buffered
   // for send_buffered(). True when nothing is left.
   bool send_now();
+  void begin_response(const ResponseStartLine& start, HTTPHeaders& headers);
   // write()'s checks and buffering, without awaiting; then what is left to do, if anything.
   enum class Pending { none, direct, flush };
   Pending buffer_chunk(std::string_view chunk);
@@ -170,6 +174,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   // Response state.
   bool headers_written_ = false;
   bool response_finished_ = false;
+  bool finish_unsent_ = false;  // finish_now() left output for finish() to send
   bool chunked_ = false;
   bool no_body_ = false;
   std::int64_t expected_length_ = -1;

@@ -314,8 +314,19 @@ void RequestHandler::apply_etag() {
 asio::awaitable<void> RequestHandler::complete() {
   if (completed_) co_return;
   completed_ = true;
-  co_await send_chunk(std::exchange(write_buffer_, {}), true);
-  co_await connection_->finish();
+  std::string chunk = std::exchange(write_buffer_, {});
+  if (headers_written_) {
+    co_await send_chunk(std::move(chunk), true);
+  } else {
+    // send_chunk()'s first-chunk path, with the connection's fast path tried first: most
+    // responses are one small chunk, and then no coroutine is called.
+    for (auto& t : transforms_) t->transform_first_chunk(status_, headers_, chunk, true);
+    headers_written_ = true;
+    if (!connection_->write_headers_now({status_, reason_}, headers_, chunk)) {
+      co_await connection_->write_headers({status_, reason_}, headers_, chunk);
+    }
+  }
+  if (!connection_->finish_now()) co_await connection_->finish();
 }
 
 asio::awaitable<void> RequestHandler::send_chunk(std::string chunk, bool last) {

@@ -49,6 +49,14 @@ class HTTPConnection {
   virtual asio::awaitable<void> flush() = 0;
   // Ends the response (the chunked terminator, or a check that Content-Length was met).
   virtual asio::awaitable<void> finish() = 0;
+  // Fast paths for the common case, a small response that the socket takes at once: the same as
+  // the awaitable calls, without a coroutine. write_headers_now() returns false, having done
+  // nothing, when write_headers() must be awaited instead. finish_now() returns true when the
+  // response is complete; false: await finish(), which does (or completes) the rest.
+  virtual bool write_headers_now(const ResponseStartLine&, HTTPHeaders&, std::string_view) {
+    return false;
+  }
+  virtual bool finish_now() { return false; }
   virtual bool headers_written() const = 0;
   virtual bool finished() const = 0;
   // For the request being read: bytes of body accepted from here on (Tornado's
