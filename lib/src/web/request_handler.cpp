@@ -251,7 +251,11 @@ void RequestHandler::write(std::string_view chunk) {
 void RequestHandler::write_json(const nlohmann::json& value) {
   if (finished_) throw std::logic_error("cannot write() after finish()");
   set_header("Content-Type", "application/json; charset=UTF-8");
-  write_buffer_ += json_encode(value);
+  if (write_buffer_.empty()) {
+    write_buffer_ = json_encode(value);  // the usual case: a move, not a copy
+  } else {
+    write_buffer_ += json_encode(value);
+  }
 }
 
 asio::awaitable<void> RequestHandler::flush() {
