@@ -422,20 +422,6 @@ TEST_CASE("parked connections close at the idle timeout; slots are reused correc
   CHECK(wait_for_parked(s, 0) == 0);
 }
 
-TEST_CASE("parking with two worker threads: connections park and resume on either") {
-  ServerThread s(routes, {.idle_park_after = 20ms}, 2);
-  std::vector<std::unique_ptr<RawClient>> clients;
-  for (int i = 0; i < 16; ++i) clients.push_back(std::make_unique<RawClient>(s.port()));
-  for (int round = 0; round < 3; ++round) {
-    for (std::size_t i = 0; i < clients.size(); ++i) {
-      const std::string body = fmt::format("{} {}", round, i);
-      clients[i]->send(request_bytes("GET", "/echo", "", body));
-      CHECK(clients[i]->read_response().body == body);
-    }
-    CHECK(wait_for_parked(s, 16) == 16);
-  }
-}
-
 TEST_CASE("gzip request bodies are inflated with decompress_request, bombs refused") {
   QuietLogs quiet;
   ServerThread s(routes, {.decompress_request = true, .max_body_size = 100000});

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -136,4 +138,30 @@ TEST_CASE("AsyncHTTPClient on its own thread's loop against a two-loop server") 
   }
   for (auto& t : threads) t.join();
   CHECK(ok == 150);
+}
+
+TEST_CASE("a two-loop server parks idle connections on both, resumes them, and drains them") {
+  ServerThread server(routes, {.idle_park_after = 20ms}, 2);
+  constexpr std::size_t kClients = 16;
+  std::vector<std::optional<RawClient>> clients(kClients);
+  for (auto& c : clients) c.emplace(server.port());
+  // Polls (bounded): parking follows idle_park_after, with no event to wait on.
+  auto wait_for_parked = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (server.server().parked_count() != n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return server.server().parked_count();
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < kClients; ++i) {
+      const std::string path = "/" + std::to_string(round) + "/" + std::to_string(i);
+      clients[i]->send(request_bytes("GET", path));
+      CHECK(clients[i]->read_response().body == path);
+    }
+    CHECK(wait_for_parked(kClients) == kClients);
+  }
+  server.close_all(10s);
+  for (auto& c : clients) CHECK(c->closed_by_peer());
+  CHECK(server.server().parked_count() == 0);
 }
