@@ -757,30 +757,28 @@ bool HTTP1ServerConnection::finish_now() {
   return false;
 }
 
+// finish_now() does the work (unless an earlier call did); what it leaves is the rest of a
+// partial write, or a refusal to explain.
 asio::awaitable<void> HTTP1ServerConnection::finish() {
+  const bool done_before = finish_unsent_;
+  if (!done_before && !finish_now() && !finish_unsent_) co_await refuse_finish();
   if (std::exchange(finish_unsent_, false)) {
     if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
-    co_return;
   }
+}
+
+// Why finish_now() would not end the response; always throws.
+asio::awaitable<void> HTTP1ServerConnection::refuse_finish() {
   if (!headers_written_) throw HTTPOutputError("finish before write_headers");
   if (response_finished_) throw HTTPOutputError("finish called twice");
   response_finished_ = true;
-  if (chunked_) x_->out += "0\r\n\r\n";
-  if (!no_body_ && expected_length_ >= 0 &&
-      written_ < static_cast<std::uint64_t>(expected_length_)) {
-    // What was written goes out; the close then tells the client the body is truncated.
-    keep_alive_ = false;
-    co_await send_buffered();
-    stream_.close();
-    throw HTTPOutputError(fmt::format("tried to write {} bytes less than Content-Length",
-                                      static_cast<std::uint64_t>(expected_length_) - written_));
-  }
-  // With a pipelined request already waiting, its response joins this one in a single write
-  // (up to output_high_water).
-  const bool batch = !stream_.buffered().empty() && x_->out.size() < options_.output_high_water;
-  if (!batch && !send_now()) {
-    if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
-  }
+  // A body short of its Content-Length: what was written goes out, and the close then tells the
+  // client the body is truncated.
+  keep_alive_ = false;
+  co_await send_buffered();
+  stream_.close();
+  throw HTTPOutputError(fmt::format("tried to write {} bytes less than Content-Length",
+                                    static_cast<std::uint64_t>(expected_length_) - written_));
 }
 
 bool HTTP1ServerConnection::send_now() {

@@ -125,6 +125,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
   // Sends the buffered output if the socket takes all of it now; else leaves the rest buffered
   // for send_buffered(). True when nothing is left.
   bool send_now();
+  asio::awaitable<void> refuse_finish();
   void begin_response(const ResponseStartLine& start, HTTPHeaders& headers);
   // write()'s checks and buffering, without awaiting; then what is left to do, if anything.
   enum class Pending { none, direct, flush };
