@@ -760,8 +760,8 @@ bool HTTP1ServerConnection::finish_now() {
 // finish_now() does the work (unless an earlier call did); what it leaves is the rest of a
 // partial write, or a refusal to explain.
 asio::awaitable<void> HTTP1ServerConnection::finish() {
-  const bool done_before = finish_unsent_;
-  if (!done_before && !finish_now() && !finish_unsent_) co_await refuse_finish();
+  const bool unsent_before = finish_unsent_;
+  if (!unsent_before && !finish_now() && !finish_unsent_) co_await refuse_finish();
   if (std::exchange(finish_unsent_, false)) {
     if (const auto ec = co_await send_buffered()) throw StreamClosedError(ec);
   }

@@ -312,13 +312,9 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
     if (ec) co_return;
   }
   writing_ = true;
-  std::size_t done = 0;
-  if (!tls_) {
-    // Most responses fit in the socket buffer: hand them over without touching the reactor.
-    done = socket_.write_some(data, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
-  }
-  if (!ec && done < asio::buffer_size(data)) {
+  // Most responses fit in the socket buffer: hand them over without touching the reactor.
+  const std::size_t done = tls_ ? 0 : write_some_now(data);
+  if (done < asio::buffer_size(data)) {
     const auto rest = remaining(data, done);
     // Called before each chunk of the composed write: each one is progress.
     auto renewing = [this](const std::error_code& e, std::size_t written) {
@@ -337,6 +333,12 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
 
 std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
   if (closed_ || writing_ || tls_) return 0;
+  return write_some_now(data);
+}
+
+// One non-blocking send. An error counts as nothing written: the awaited write that follows
+// meets it again and reports it.
+std::size_t IOStream::write_some_now(std::span<const asio::const_buffer> data) {
   std::error_code ec;
   const std::size_t n = socket_.write_some(data, ec);
   return ec ? 0 : n;

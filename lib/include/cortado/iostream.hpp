@@ -184,6 +184,7 @@ class IOStream {
   void park();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();
+  std::size_t write_some_now(std::span<const asio::const_buffer> data);
   std::error_code fail(std::error_code ec);
   void apply_pending_consume();
   void arm_deadline(std::chrono::steady_clock::time_point deadline,
