@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace cortado::detail {
 namespace {
@@ -102,10 +103,17 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
+// Both digits of a byte from one table entry: this runs for every ETag.
+constexpr auto kHexPairs = [] {
+  std::array<std::array<char, 2>, 256> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) pairs[b] = {kHexDigits[b >> 4], kHexDigits[b & 0x0f]};
+  return pairs;
+}();
+
 char* hex_encode_to(std::string_view bytes, char* out) noexcept {
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    *out++ = kHexDigits[byte_at(bytes, i) >> 4];
-    *out++ = kHexDigits[byte_at(bytes, i) & 0x0f];
+  for (const char c : bytes) {
+    std::memcpy(out, kHexPairs[static_cast<unsigned char>(c)].data(), 2);
+    out += 2;
   }
   return out;
 }

@@ -2,11 +2,14 @@
 """Sends exactly N requests over C keep-alive connections, and checks every response.
 
     python3 fixed_requests.py --port 18080 --requests 10000 [--connections 16] [--path /plaintext]
+                              [--pipeline 16]
 
 wrk runs for a time, not a count; per-request costs (allocations, syscalls, instructions) need a
 known number of requests, so test/bench/profile uses this instead. One request in flight per
-connection (no pipelining), like wrk without a script. Exits non-zero if any response is not a
-200 or a connection fails. Standard library only, one thread, selectors/epoll.
+connection by default, like wrk without a script; with --pipeline N, each connection sends N
+requests in one write and waits for their N responses, like wrk with test/bench/wrk.lua. Exits
+non-zero if any response is not a 200 or a connection fails. Standard library only, one thread,
+selectors/epoll.
 """
 import argparse
 import selectors
@@ -15,7 +18,26 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree for this one import
-from idle_conns import response_complete  # noqa: E402  (the same response framing check)
+from idle_conns import response_complete  # noqa: E402  (the same status check)
+
+
+def take_responses(buf):
+    """Removes the whole responses at the front of buf; returns how many there were.
+
+    Pipelined responses need their length to be told apart, so each must carry Content-Length
+    (the benchmark routes do); raises ValueError on a non-200 status or a missing length."""
+    count = 0
+    while (end := buf.find(b"\r\n\r\n")) >= 0:
+        response_complete(buf[:end + 4])  # checks the status line
+        head = bytes(buf[:end]).decode("latin-1").lower().split("\r\n")[1:]
+        lengths = [int(v) for n, _, v in (h.partition(":") for h in head) if n == "content-length"]
+        if not lengths:
+            raise ValueError("a pipelined response without Content-Length")
+        if len(buf) < end + 4 + lengths[0]:
+            break
+        del buf[:end + 4 + lengths[0]]
+        count += 1
+    return count
 
 
 def main():
@@ -25,6 +47,7 @@ def main():
     parser.add_argument("--requests", type=int, required=True)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--path", default="/plaintext")
+    parser.add_argument("--pipeline", type=int, default=1, help="requests per write")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
 
@@ -32,6 +55,16 @@ def main():
     sel = selectors.DefaultSelector()
     sent = done = 0
     bufs = {}
+    waiting = {}  # responses still due on each connection
+
+    def send_batch(s):
+        nonlocal sent
+        n = min(args.pipeline, args.requests - sent)
+        if n > 0:
+            s.sendall(request * n)
+            sent += n
+        waiting[s] = n
+
     # Blocking connects: a handful of connections, made before the clock starts.
     for _ in range(min(args.connections, args.requests)):
         s = socket.create_connection((args.host, args.port))
@@ -41,8 +74,7 @@ def main():
         sel.register(s, selectors.EVENT_READ)
     t0 = time.monotonic()
     for s in bufs:
-        s.sendall(request)
-        sent += 1
+        send_batch(s)
     while done < args.requests:
         if time.monotonic() - t0 > args.timeout:
             sys.exit(f"timed out after {done} of {args.requests} responses")
@@ -52,13 +84,11 @@ def main():
             if not data:
                 sys.exit(f"the server closed a connection after {done} responses")
             bufs[s] += data
-            if not response_complete(bufs[s]):  # raises ValueError on a non-200 status
-                continue
-            bufs[s] = bytearray()
-            done += 1
-            if sent < args.requests:
-                s.sendall(request)
-                sent += 1
+            got = take_responses(bufs[s])  # raises ValueError on a non-200 status
+            done += got
+            waiting[s] -= got
+            if waiting[s] == 0:
+                send_batch(s)
     elapsed = time.monotonic() - t0
     for s in bufs:
         s.close()

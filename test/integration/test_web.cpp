@@ -97,6 +97,8 @@ struct Output : web::RequestHandler {
       finish("done");
     } else if (what == "big") {
       write(std::string(4096, 'x'));
+    } else if (what == "huge") {  // past what the connection buffers: its awaited write path
+      write(std::string(1 << 20, 'h'));
     }
     co_return;
   }
@@ -279,6 +281,10 @@ TEST_CASE("status, headers, JSON, flush, redirect, clear and finish") {
   CHECK(cleared.body == "kept");
   CHECK_FALSE(cleared.headers.contains("X-Dropped"));
   CHECK(t.fetch("/out?what=finish").body == "done");
+  auto huge = t.fetch("/out?what=huge");
+  CHECK(huge.body == std::string(1 << 20, 'h'));
+  CHECK(huge.headers.get("Content-Length") == std::to_string(1 << 20));
+  CHECK(huge.headers.contains("Etag"));
 }
 
 TEST_CASE("thousands of pipelined responses, left unread until the socket is full, come whole") {

@@ -19,9 +19,8 @@ constexpr std::size_t kCompactThreshold = 4096;
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
+bool detail::iequals_same_size(const char* a, const char* b, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
     const auto x = static_cast<unsigned char>(a[i]);
     const auto y = static_cast<unsigned char>(b[i]);
     if (x != y && ascii_lower(x) != ascii_lower(y)) return false;
@@ -79,10 +78,6 @@ std::uint32_t HTTPHeaders::store(std::string_view s) {
   }
   arena_.append(s);
   return static_cast<std::uint32_t>(offset);
-}
-
-std::string_view HTTPHeaders::view(std::uint32_t offset, std::uint32_t size) const noexcept {
-  return {arena_.data() + offset, size};
 }
 
 void HTTPHeaders::add(std::string_view name, std::string_view value) {

@@ -307,7 +307,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     // refusal is sent now, and the connection then skips the body.
     if (stream_) {
       co_await guarded(&HandlerDelegate::before_method);
-      if (handler_->finished_) co_await complete();
+      if (handler_->finished_ && !complete_now()) co_await complete_rest();
     }
   }
 
@@ -319,14 +319,25 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     }
   }
 
+  // The common path in one frame: prepare() (already run for a streaming handler), the method,
+  // and an exception turned into the error response, as guarded() does for the other phases.
   asio::awaitable<void> finish() override {
     if (done_) co_return;
-    if (!stream_) {
-      co_await guarded(&HandlerDelegate::prepare_and_method);
-    } else if (!handler_->finished_) {
-      co_await guarded(&HandlerDelegate::method);
+    std::exception_ptr error;
+    try {
+      if (!stream_) {
+        check_method();
+        co_await handler_->prepare();
+      }
+      if (!handler_->finished_) {
+        co_await handler_->run_method();
+        if (handler_->auto_finish_ && !handler_->finished_) handler_->finish();
+      }
+    } catch (...) {
+      error = std::current_exception();
     }
-    co_await complete();
+    if (error) handler_->handle_exception(error);
+    if (!complete_now()) co_await complete_rest();
   }
 
   void on_connection_close() override {
@@ -358,20 +369,6 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     co_await handler_->prepare();
   }
 
-  asio::awaitable<void> method(std::string_view) {
-    co_await handler_->run_method();
-    if (handler_->auto_finish_ && !handler_->finished_) handler_->finish();
-  }
-
-  // Both in one frame: the common case (a body read whole) pays for one coroutine, not two.
-  asio::awaitable<void> prepare_and_method(std::string_view) {
-    check_method();
-    co_await handler_->prepare();
-    if (handler_->finished_) co_return;  // prepare() answered
-    co_await handler_->run_method();
-    if (handler_->auto_finish_ && !handler_->finished_) handler_->finish();
-  }
-
   asio::awaitable<void> stream_chunk(std::string_view chunk) {
     co_await handler_->data_received(chunk);
   }
@@ -388,8 +385,10 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     if (error) handler_->handle_exception(error);
   }
 
-  asio::awaitable<void> complete() {
-    if (done_) co_return;
+  // Completes the response without a coroutine when the connection takes it all at once (the
+  // common case); false when the rest must be awaited with complete_rest().
+  bool complete_now() {
+    if (done_) return true;
     done_ = true;
     RequestHandler& h = *handler_;
     if (!h.finished_ && connection_.open()) {
@@ -402,10 +401,26 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     }
     std::exception_ptr error;
     try {
-      co_await h.complete();
+      if (!h.complete_now()) return false;
     } catch (...) {
       error = std::current_exception();
     }
+    after_response(error);
+    return true;
+  }
+
+  asio::awaitable<void> complete_rest() {
+    std::exception_ptr error;
+    try {
+      co_await handler_->complete();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    after_response(error);
+  }
+
+  // The response is out (or failed): log, on_finish(), and the access log line.
+  void after_response(std::exception_ptr error) {
     if (error && connection_.open()) {
       log::app().error("{} {}: could not complete the response: {}", request_->method,
                        request_->uri, [&] {
@@ -421,11 +436,11 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     }
     request_->finish_time = std::chrono::steady_clock::now();
     try {
-      h.on_finish();
+      handler_->on_finish();
     } catch (const std::exception& e) {
       log::app().error("exception in on_finish: {}", e.what());
     }
-    app_.log_request(h);
+    app_.log_request(*handler_);
   }
 
   Application& app_;

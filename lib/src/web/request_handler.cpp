@@ -315,22 +315,33 @@ void RequestHandler::apply_etag() {
   }
 }
 
+// Most responses are one small chunk: the connection takes the head and body and finishes the
+// response without a coroutine. Where it cannot, `sent_` records how far this got, and
+// complete() goes on from there.
+bool RequestHandler::complete_now() {
+  if (completed_) return true;
+  if (headers_written_) return false;  // flushed before: the rest goes chunked, in complete()
+  for (auto& t : transforms_) t->transform_first_chunk(status_, headers_, write_buffer_, true);
+  headers_written_ = true;
+  sent_ = Sent::head_ready;
+  if (!connection_->write_headers_now({status_, reason_}, headers_, write_buffer_)) return false;
+  sent_ = Sent::last_chunk;
+  write_buffer_.clear();
+  if (!connection_->finish_now()) return false;
+  completed_ = true;
+  return true;
+}
+
 asio::awaitable<void> RequestHandler::complete() {
-  if (completed_) co_return;
+  if (complete_now()) co_return;
   completed_ = true;
   std::string chunk = std::exchange(write_buffer_, {});
-  if (headers_written_) {
+  if (sent_ == Sent::head_ready) {
+    co_await connection_->write_headers({status_, reason_}, headers_, chunk);
+  } else if (sent_ == Sent::none) {
     co_await send_chunk(std::move(chunk), true);
-  } else {
-    // send_chunk()'s first-chunk path, with the connection's fast path tried first: most
-    // responses are one small chunk, and then no coroutine is called.
-    for (auto& t : transforms_) t->transform_first_chunk(status_, headers_, chunk, true);
-    headers_written_ = true;
-    if (!connection_->write_headers_now({status_, reason_}, headers_, chunk)) {
-      co_await connection_->write_headers({status_, reason_}, headers_, chunk);
-    }
   }
-  if (!connection_->finish_now()) co_await connection_->finish();
+  co_await connection_->finish();
 }
 
 asio::awaitable<void> RequestHandler::send_chunk(std::string chunk, bool last) {
@@ -440,25 +451,17 @@ void RequestHandler::log_exception(std::exception_ptr error) const {
                    request_->remote_ip, describe(error));
 }
 
+// Not a coroutine: it hands back the method's own awaitable, one frame fewer per request.
 asio::awaitable<void> RequestHandler::run_method() {
   const std::string& m = request_->method;
-  if (m == "GET") {
-    co_await get();
-  } else if (m == "POST") {
-    co_await post();
-  } else if (m == "HEAD") {
-    co_await head();
-  } else if (m == "PUT") {
-    co_await put();
-  } else if (m == "DELETE") {
-    co_await delete_();
-  } else if (m == "PATCH") {
-    co_await patch();
-  } else if (m == "OPTIONS") {
-    co_await options();
-  } else {
-    throw HTTPError(405);
-  }
+  if (m == "GET") return get();
+  if (m == "POST") return post();
+  if (m == "HEAD") return head();
+  if (m == "PUT") return put();
+  if (m == "DELETE") return delete_();
+  if (m == "PATCH") return patch();
+  if (m == "OPTIONS") return options();
+  throw HTTPError(405);
 }
 
 // --- Cookies ---------------------------------------------------------------------------------

@@ -17,8 +17,15 @@
 
 namespace cortado {
 
-// ASCII case-insensitive equality, as field names compare (RFC 9110, section 5.1).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+namespace detail {
+bool iequals_same_size(const char* a, const char* b, std::size_t size) noexcept;
+}
+
+// ASCII case-insensitive equality, as field names compare (RFC 9110, section 5.1). The length
+// check is inline: most comparisons in a header lookup fail on it.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && detail::iequals_same_size(a.data(), b.data(), a.size());
+}
 
 class HTTPHeaders {
  public:
@@ -74,7 +81,8 @@ class HTTPHeaders {
   // Iteration over fields in insertion order without building a vector.
   template <class F>
   void for_each(F&& f) const {
-    for (std::size_t i = 0; i < entries_.size(); ++i) f((*this)[i]);
+    for (const Entry& e : entries_)
+      f(Field{view(e.name_offset, e.name_size), view(e.value_offset, e.value_size)});
   }
 
  private:
@@ -91,7 +99,9 @@ class HTTPHeaders {
 
   bool aliases(std::string_view s) const noexcept;
   std::uint32_t store(std::string_view s);
-  std::string_view view(std::uint32_t offset, std::uint32_t size) const noexcept;
+  std::string_view view(std::uint32_t offset, std::uint32_t size) const noexcept {
+    return {arena_.data() + offset, size};
+  }
   std::size_t find(std::string_view name, std::size_t from = 0) const noexcept;
   std::size_t remove_from(std::string_view name, std::size_t from);
   void compact();

@@ -163,6 +163,7 @@ class RequestHandler {
 
   void write_json(const nlohmann::json& value);
   asio::awaitable<void> run_method();
+  bool complete_now();
   asio::awaitable<void> complete();
   asio::awaitable<void> send_chunk(std::string chunk, bool last);
   void handle_exception(std::exception_ptr error);
@@ -183,6 +184,9 @@ class RequestHandler {
   std::string write_buffer_;
   std::vector<std::unique_ptr<OutputTransform>> transforms_;
   bool headers_written_ = false;
+  // How far complete_now() got with the response before it needed to await.
+  enum class Sent : std::uint8_t { none, head_ready, last_chunk };
+  Sent sent_ = Sent::none;
   bool finished_ = false;
   bool completed_ = false;
   bool auto_finish_ = true;
