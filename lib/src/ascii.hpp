@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace cortado::detail {
@@ -75,11 +77,24 @@ constexpr bool is_token(std::string_view s) noexcept {
 }
 
 // Whether `s` holds CR, LF or NUL: what would let emitted header text end its line early
-// (response splitting).
-constexpr bool has_line_break(std::string_view s) noexcept {
-  unsigned char any = 0;
-  for (char c : s) any |= ascii_table::bits(c);
-  return (any & ascii_table::kLineBreak) != 0;
+// (response splitting). Header text is mostly printable, so eight bytes are tested at once for
+// any byte below 0x20, and only such a word is looked at bytewise.
+inline bool has_line_break(std::string_view s) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  auto bytewise = [](std::string_view part) {
+    unsigned char any = 0;
+    for (char c : part) any |= ascii_table::bits(c);
+    return (any & ascii_table::kLineBreak) != 0;
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const bool control = ((w - ones * 0x20) & ~w & highs) != 0;
+    if (control && bytewise(s.substr(i, 8))) return true;
+  }
+  return bytewise(s.substr(i));
 }
 
 constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {

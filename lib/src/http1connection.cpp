@@ -1,6 +1,7 @@
 #include "cortado/http1connection.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <iterator>
 
@@ -593,36 +594,51 @@ asio::awaitable<void> HTTP1ServerConnection::close_gracefully() {
   }
 }
 
+namespace {
+char* put(char* p, std::string_view s) noexcept {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+}  // namespace
+
+// The head is written in place into room made once (each += would check capacity again):
+// `facts.fields_size` is what the fields take, the rest is bounded by the constants below.
 void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
                                            const HTTPHeaders& headers, const HeadFacts& facts) {
   std::string& out = x_->out;
   const std::string_view reason = start.reason.empty() ? reason_phrase(start.code) : start.reason;
-  out += "HTTP/1.1 ";
-  char code[4];
-  std::to_chars(code, code + 4, start.code);
-  out.append(code, 3);
-  out += ' ';
-  out += reason;
-  out += "\r\n";
+  const std::string_view date = facts.has_date ? std::string_view{} : date_header_line();
+  const std::string_view server = facts.has_server ? std::string_view{} : options_.server_header;
+  // Status line 15, "Server: \r\n" 10, Connection 24, Transfer-Encoding 28, the blank line 2.
+  constexpr std::size_t kFixed = 15 + 10 + 24 + 28 + 2;
+  const std::size_t at = out.size();
+  out.resize(at + kFixed + reason.size() + facts.fields_size + date.size() + server.size());
+  char* p = out.data() + at;
+  p = put(p, "HTTP/1.1 ");
+  p = std::to_chars(p, p + 3, start.code).ptr;
+  *p++ = ' ';
+  p = put(p, reason);
+  p = put(p, "\r\n");
   headers.for_each([&](const HTTPHeaders::Field& f) {
-    out += f.name;
-    out += ": ";
-    out += f.value;
-    out += "\r\n";
+    p = put(p, f.name);
+    p = put(p, ": ");
+    p = put(p, f.value);
+    p = put(p, "\r\n");
   });
-  if (!facts.has_date) out += date_header_line();
-  if (!options_.server_header.empty() && !facts.has_server) {
-    out += "Server: ";
-    out += options_.server_header;
-    out += "\r\n";
+  p = put(p, date);
+  if (!server.empty()) {
+    p = put(p, "Server: ");
+    p = put(p, server);
+    p = put(p, "\r\n");
   }
   const bool http11 = x_->request.version == "HTTP/1.1";
   if (!facts.connection) {
-    if (http11 && !keep_alive_) out += "Connection: close\r\n";
-    if (!http11 && keep_alive_) out += "Connection: keep-alive\r\n";
+    if (http11 && !keep_alive_) p = put(p, "Connection: close\r\n");
+    if (!http11 && keep_alive_) p = put(p, "Connection: keep-alive\r\n");
   }
-  if (chunked_) out += "Transfer-Encoding: chunked\r\n";
-  out += "\r\n";
+  if (chunked_) p = put(p, "Transfer-Encoding: chunked\r\n");
+  p = put(p, "\r\n");
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 // Checks a response head and notes the headers the connection adds or reads, in one pass over
@@ -641,6 +657,7 @@ HTTP1ServerConnection::HeadFacts HTTP1ServerConnection::check_response_head(
     if (detail::has_line_break(f.value)) {
       throw HTTPOutputError(fmt::format("CR, LF or NUL in the value of header {}", f.name));
     }
+    facts.fields_size += f.name.size() + f.value.size() + 4;
     if (iequals(f.name, "Content-Length") && !facts.content_length) {
       facts.content_length = f.value;
     } else if (iequals(f.name, "Connection") && !facts.connection) {

@@ -52,9 +52,19 @@ TEST_CASE("has_line_break: CR, LF or NUL anywhere, nothing else") {
   CHECK(has_line_break("a\r\nInjected: yes"));
   CHECK(has_line_break("\n"));
   CHECK(has_line_break(std::string("nul\0", 4)));
-  for (int c = 0; c < 256; ++c) {
-    const std::string s = "value " + std::string(1, static_cast<char>(c));
-    CAPTURE(c);
-    CHECK(has_line_break(s) == (c == '\r' || c == '\n' || c == 0));
+  // Every byte at every position of strings long enough for the eight-byte path and its tail.
+  for (std::size_t size : {1, 7, 8, 9, 16, 23}) {
+    for (std::size_t at = 0; at < size; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s(size, 'v');
+        s[at] = static_cast<char>(c);
+        CAPTURE(size);
+        CAPTURE(at);
+        CAPTURE(c);
+        REQUIRE(has_line_break(s) == (c == '\r' || c == '\n' || c == 0));
+      }
+    }
   }
+  CHECK_FALSE(has_line_break(
+      "\t\t\t\t\t\t\t\t\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f"));  // controls, none a break
 }

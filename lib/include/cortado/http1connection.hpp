@@ -147,6 +147,7 @@ class HTTP1ServerConnection final : public HTTPConnection {
     std::optional<std::string_view> connection;
     bool has_date = false;
     bool has_server = false;
+    std::size_t fields_size = 0;  // "name: value\r\n" of every field
   };
   static HeadFacts check_response_head(const ResponseStartLine& start, const HTTPHeaders& headers);
   void append_headers(const ResponseStartLine& start, const HTTPHeaders& headers,
