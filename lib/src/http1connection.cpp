@@ -31,6 +31,8 @@ constexpr std::size_t kGiveBackBytes = 1024 * 1024;
 // Lingering close: how much of a client's unread request we swallow, and for how long.
 constexpr std::size_t kLingerBytes = 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::string_view kHTTP11 = "HTTP/1.1";
+constexpr std::string_view kHTTP10 = "HTTP/1.0";
 
 HTTP1ParserOptions parser_options(const HTTPServerOptions& o) {
   return {.max_start_line = o.max_start_line,
@@ -299,10 +301,14 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
   message_ = delegate.start_request(*this);
   close_notified_ = false;
   phase_ = Phase::handler;
-  handler_deadline_ = options_.handler_timeout.count() > 0 ? Clock::now() + options_.handler_timeout
-                                                           : Clock::time_point::max();
+  // From the request's start (prepare_request() stamped it): no second clock read.
+  handler_deadline_ = options_.handler_timeout.count() > 0
+                          ? x_->request.start_time + options_.handler_timeout
+                          : Clock::time_point::max();
   stream_.set_deadline(handler_deadline_);
-  co_await message_->headers_received(x_->request);
+  if (!message_->headers_received_now(x_->request)) {
+    co_await message_->headers_received(x_->request);
+  }
   if (stream_.closed()) co_return Next::stop;
 
   if (body_pending_ && response_finished_) {
@@ -394,7 +400,7 @@ asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_e
 
 asio::awaitable<HTTP1ServerConnection::BodyResult> HTTP1ServerConnection::read_body() {
   HTTPServerRequest& request = x_->request;
-  if (body_pending_ && request.version == "HTTP/1.1" &&
+  if (body_pending_ && request.version == kHTTP11 &&
       iequals(request.headers.get("Expect"), "100-continue")) {
     // Only now that the body will be read (RFC 9110 10.1.1).
     x_->out += "HTTP/1.1 100 Continue\r\n\r\n";
@@ -456,11 +462,12 @@ void HTTP1ServerConnection::prepare_request() {
   HTTPServerRequest& r = x_->request;
   r.method.assign(line.method);
   r.uri.assign(line.target);
-  r.version = line.version_minor == 1 ? "HTTP/1.1" : "HTTP/1.0";
-  std::swap(r.headers, x_->parser.headers());
+  r.version.assign(line.version_minor == 1 ? kHTTP11 : kHTTP10);
+  r.headers.swap(x_->parser.headers());
   r.parse_target();
   r.remote_ip = remote_ip_;
-  r.protocol = !options_.protocol.empty() ? options_.protocol : stream_.is_tls() ? "https" : "http";
+  const std::string_view scheme = stream_.is_tls() ? "https" : "http";
+  r.protocol.assign(!options_.protocol.empty() ? std::string_view(options_.protocol) : scheme);
   r.connection = this;
   r.start_time = Clock::now();
   if (options_.xheaders) apply_xheaders();
@@ -505,7 +512,7 @@ bool HTTP1ServerConnection::request_wants_keep_alive() const {
   const HTTPServerRequest& r = x_->request;
   const std::string_view connection = r.headers.get("Connection");
   if (has_token(connection, "close")) return false;
-  if (r.version == "HTTP/1.1") return true;
+  if (r.version == kHTTP11) return true;
   return has_token(connection, "keep-alive");
 }
 
@@ -631,7 +638,7 @@ void HTTP1ServerConnection::append_headers(const ResponseStartLine& start,
     p = put(p, server);
     p = put(p, "\r\n");
   }
-  const bool http11 = x_->request.version == "HTTP/1.1";
+  const bool http11 = x_->request.version == kHTTP11;
   if (!facts.connection) {
     if (http11 && !keep_alive_) p = put(p, "Connection: close\r\n");
     if (!http11 && keep_alive_) p = put(p, "Connection: keep-alive\r\n");
@@ -691,7 +698,7 @@ void HTTP1ServerConnection::begin_response(const ResponseStartLine& start, HTTPH
   }
   keep_alive_ = !options_.no_keep_alive && !draining_ && !body_pending_ &&
                 request_wants_keep_alive() && !has_token(facts.connection.value_or(""), "close");
-  chunked_ = !no_body_ && expected_length_ < 0 && r.version == "HTTP/1.1";
+  chunked_ = !no_body_ && expected_length_ < 0 && r.version == kHTTP11;
   if (!no_body_ && expected_length_ < 0 && !chunked_) keep_alive_ = false;  // close-delimited
   append_headers(start, headers, facts);
   headers_written_ = true;

@@ -62,8 +62,12 @@ struct HTTPServer::CallbackDelegate final : HTTPServerConnectionDelegate {
   struct Message final : HTTPMessageDelegate {
     explicit Message(RequestCallback& cb) : callback(cb) {}
     asio::awaitable<void> headers_received(HTTPServerRequest& r) override {
-      request = &r;
+      headers_received_now(r);
       co_return;
+    }
+    bool headers_received_now(HTTPServerRequest& r) override {
+      request = &r;
+      return true;
     }
     asio::awaitable<void> data_received(std::string_view chunk) override {
       request->body.append(chunk);

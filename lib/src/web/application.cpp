@@ -279,7 +279,9 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   HandlerDelegate(Application& app, HTTPConnection& connection)
       : app_(app), connection_(connection) {}
 
-  asio::awaitable<void> headers_received(HTTPServerRequest& request) override {
+  // Routing and the handler's set-up need no await; only a streaming handler's prepare() does,
+  // in headers_received().
+  bool headers_received_now(HTTPServerRequest& request) override {
     request_ = &request;
     auto match = app_.find_handler(request.host_name, request.path);
     if (match.spec) {
@@ -303,6 +305,11 @@ class HandlerDelegate final : public HTTPMessageDelegate {
       if (auto gzip = make_gzip_transform(request)) h.transforms_.push_back(std::move(gzip));
     }
     stream_ = match.spec && match.spec->stream_request_body;
+    return !stream_;
+  }
+
+  asio::awaitable<void> headers_received(HTTPServerRequest& request) override {
+    if (!handler_) headers_received_now(request);
     // A streaming handler's prepare() runs before the body is read, so it can refuse it: the
     // refusal is sent now, and the connection then skips the body.
     if (stream_) {

@@ -40,6 +40,13 @@ class HTTPHeaders {
   HTTPHeaders& operator=(const HTTPHeaders& other);
   HTTPHeaders(HTTPHeaders&& other) noexcept;
   HTTPHeaders& operator=(HTTPHeaders&& other) noexcept;
+  // Exchanges contents and capacity (how a parsed head passes to its request, every request).
+  void swap(HTTPHeaders& other) noexcept {
+    arena_.swap(other.arena_);
+    entries_.swap(other.entries_);
+    std::swap(garbage_, other.garbage_);
+  }
+  friend void swap(HTTPHeaders& a, HTTPHeaders& b) noexcept { a.swap(b); }
 
   // Views returned by get(), get_list(), get_all(), operator[] and for_each point into this
   // object: any change to it (add, set, remove, clear, assignment) invalidates them. Arguments may
