@@ -102,7 +102,7 @@ SigningKeys signing_keys(const Settings& s) {
 
 RequestHandler::RequestHandler() {
   headers_.reserve(8, 256);  // a typical response's headers, without growing
-  headers_.set("Content-Type", "text/html; charset=UTF-8");
+  headers_.add("Content-Type", "text/html; charset=UTF-8");
 }
 RequestHandler::~RequestHandler() = default;
 
@@ -288,7 +288,7 @@ void RequestHandler::finish() {
         }
       }
     } else if (!headers_.contains("Content-Length")) {
-      headers_.set("Content-Length", std::to_string(write_buffer_.size()));
+      headers_.add("Content-Length", std::to_string(write_buffer_.size()));  // (none to replace)
     }
   }
   finished_ = true;
