@@ -76,12 +76,29 @@ constexpr bool is_token(std::string_view s) noexcept {
   return all != 0;
 }
 
+// Eight bytes at a time, for text that is mostly printable: whether any byte of `w` is below
+// 0x20 (a control character or HTAB), or equal to DEL. Exact as to "any"; which byte, it does
+// not tell, so a caller looks at such a word bytewise.
+namespace swar {
+inline constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+inline constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+constexpr bool has_below_space(std::uint64_t w) noexcept {
+  return ((w - kOnes * 0x20) & ~w & kHighs) != 0;
+}
+constexpr bool has_del(std::uint64_t w) noexcept {
+  const std::uint64_t x = w ^ (kOnes * 0x7f);
+  return ((x - kOnes) & ~x & kHighs) != 0;
+}
+inline std::uint64_t load(const char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+}  // namespace swar
+
 // Whether `s` holds CR, LF or NUL: what would let emitted header text end its line early
-// (response splitting). Header text is mostly printable, so eight bytes are tested at once for
-// any byte below 0x20, and only such a word is looked at bytewise.
+// (response splitting). Only words holding a byte below 0x20 are looked at bytewise.
 inline bool has_line_break(std::string_view s) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ull;
-  constexpr std::uint64_t highs = 0x8080808080808080ull;
   auto bytewise = [](std::string_view part) {
     unsigned char any = 0;
     for (char c : part) any |= ascii_table::bits(c);
@@ -89,10 +106,7 @@ inline bool has_line_break(std::string_view s) noexcept {
   };
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const bool control = ((w - ones * 0x20) & ~w & highs) != 0;
-    if (control && bytewise(s.substr(i, 8))) return true;
+    if (swar::has_below_space(swar::load(s.data() + i)) && bytewise(s.substr(i, 8))) return true;
   }
   return bytewise(s.substr(i));
 }

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ascii.hpp"
+
 namespace cortado {
 namespace {
 
@@ -107,16 +109,13 @@ int parse_version(std::string_view v) {
 // some parsers. Values are mostly plain printable ASCII, so eight bytes are checked at once and
 // only a word holding a byte below 0x20 or a DEL (a CTL, or an HTAB) is looked at bytewise.
 bool valid_field_value(std::string_view v) {
-  constexpr std::uint64_t ones = 0x0101010101010101ull;
-  constexpr std::uint64_t highs = 0x8080808080808080ull;
   std::size_t i = 0;
   for (; i + 8 <= v.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, v.data() + i, 8);
-    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-    const std::uint64_t x = w ^ (ones * 0x7f);
-    const std::uint64_t del = (x - ones) & ~x & highs;
-    if ((below_space | del) != 0 && !all_of(v.substr(i, 8), kFieldChar)) return false;
+    const std::uint64_t w = detail::swar::load(v.data() + i);
+    if ((detail::swar::has_below_space(w) || detail::swar::has_del(w)) &&
+        !all_of(v.substr(i, 8), kFieldChar)) {
+      return false;
+    }
   }
   return all_of(v.substr(i), kFieldChar);
 }
