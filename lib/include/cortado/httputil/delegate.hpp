@@ -76,10 +76,7 @@ class HTTPMessageDelegate {
   virtual asio::awaitable<void> headers_received(HTTPServerRequest& request) = 0;
   // Tried first, without a coroutine: true when the head needed no awaiting and
   // headers_received() is then not called. The default leaves it all to headers_received().
-  virtual bool headers_received_now(HTTPServerRequest& request) {
-    (void)request;
-    return false;
-  }
+  virtual bool headers_received_now(HTTPServerRequest&) { return false; }
   virtual asio::awaitable<void> data_received(std::string_view chunk) = 0;
   virtual asio::awaitable<void> finish() = 0;
   virtual void on_connection_close() = 0;
