@@ -13,6 +13,7 @@
 
 #include "cortado/regex.hpp"
 #include "deadline_service.hpp"
+#include "drain_aware_read.hpp"
 
 namespace cortado {
 namespace {
@@ -136,10 +137,10 @@ asio::awaitable<std::error_code> IOStream::fill() {
   co_return co_await fill_once();
 }
 
-asio::awaitable<std::error_code> IOStream::fill_once() {
+asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
   if (closed_) co_return close_reason_;
   if (buffer_.size() >= options_.max_buffer_size) co_return fail(stream_errc::buffer_full);
-  if (!tls_) co_return co_await fill_plain();
+  if (!tls_) co_return co_await fill_plain(between_messages);
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   std::error_code ec;
   auto space = buffer_.prepare(want);
@@ -150,14 +151,15 @@ asio::awaitable<std::error_code> IOStream::fill_once() {
   co_return std::error_code{};
 }
 
-// Plain TCP. Reads go through the reactor (async_read_some), not a read followed by a
-// readiness wait: Asio then remembers that the socket came up short and queues the next read
-// without a syscall, where a readiness wait would re-arm epoll (an epoll_ctl per request).
-asio::awaitable<std::error_code> IOStream::fill_plain() {
+// Plain TCP. After a short read the next one waits for epoll without trying recv() first
+// (drain_aware_read.hpp): a keep-alive connection reads again right after answering, before the
+// client can have sent anything.
+asio::awaitable<std::error_code> IOStream::fill_plain(bool between_messages) {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   auto space = buffer_.prepare(want);
   std::error_code ec;
-  const std::size_t n = co_await socket_.async_read_some(
+  const std::size_t n = co_await detail::drain_aware_read_some(
+      socket_, read_state_, between_messages,
       asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
   if (!ec) {
     buffer_.commit(n);
@@ -179,7 +181,7 @@ asio::awaitable<std::error_code> IOStream::fill_idle() {
   if (!deadlines_) DeadlineService::of(get_executor()).track(*this);
   idle_waiting_ = true;
   idle_seen_ = {};
-  const std::error_code ec = co_await fill_once();
+  const std::error_code ec = co_await fill_once(true);
   idle_waiting_ = parking_ = false;
   co_return ec;
 }
@@ -265,7 +267,7 @@ asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool parti
     if (tls_) {
       n = co_await tls_->stream.async_read_some(rest, use_ec(ec));
     } else {
-      n = co_await socket_.async_read_some(rest, use_ec(ec));
+      n = co_await detail::drain_aware_read_some(socket_, read_state_, false, rest, use_ec(ec));
     }
     if (ec) {
       fail(ec);

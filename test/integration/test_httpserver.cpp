@@ -50,6 +50,12 @@ asio::awaitable<void> routes(HTTPServerRequest& request) {
   } else if (request.path == "/slow") {
     co_await cortado::sleep(std::chrono::milliseconds(std::stoi(query_value(request.query, "ms"))));
     co_await cortado::respond(request, 200, "slow done", std::move(headers));
+  } else if (request.path == "/block") {  // sends its head, then holds the loop's thread
+    co_await conn.write_headers({200, {}}, headers);
+    co_await conn.flush();
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::stoi(query_value(request.query, "ms"))));
+    co_await conn.finish();
   } else if (request.path == "/over") {
     headers.set("Content-Length", "5");
     co_await conn.write_headers({200, {}}, headers);
@@ -320,6 +326,31 @@ TEST_CASE("an idle keep-alive connection is closed at idle_connection_timeout") 
   c.send(request_bytes("GET", "/"));
   CHECK(c.read_response().code == 200);
   CHECK(c.closed_by_peer(std::chrono::seconds(10)));
+}
+
+// The end of file can arrive with the requests, in the same read (a client that half-closes
+// after sending, like `nc -N`). A read after a response does not try recv() when the one before
+// left the socket empty, so this checks that a pending FIN still counts as something to read.
+// The client's connection is idle after a first exchange; while a second client holds the
+// server's thread, it sends its requests and half-closes, so they and the FIN wait together for
+// one read. The idle timeout and parking are far off: only the end of file closes it in time.
+TEST_CASE("a client that half-closes after its requests gets every response, then a close") {
+  ServerThread s(routes, {.idle_connection_timeout = 1h, .idle_park_after = 1h});
+  for (const int requests : {1, 3}) {
+    CAPTURE(requests);
+    RawClient c(s.port());
+    c.send(request_bytes("GET", "/"));
+    CHECK(c.read_response().code == 200);
+    RawClient blocker(s.port());
+    blocker.send(request_bytes("GET", "/block?ms=300"));
+    blocker.read_response(true);  // its head: the server's thread now sleeps for 300 ms
+    std::string batch;
+    for (int i = 0; i < requests; ++i) batch += request_bytes("GET", "/");
+    c.send(batch);
+    c.socket().shutdown(asio::ip::tcp::socket::shutdown_send);
+    for (int i = 0; i < requests; ++i) CHECK(c.read_response().body == "Hello, World!");
+    CHECK(c.closed_by_peer(std::chrono::seconds(10)));
+  }
 }
 
 TEST_CASE("a slow reader that keeps reading gets its whole response, past write_timeout") {

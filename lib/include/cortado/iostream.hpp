@@ -70,6 +70,14 @@ class StreamBufferFullError : public std::system_error {
   using std::system_error::system_error;
 };
 
+namespace detail {
+// What a plain TCP stream keeps from one read to the next (src/drain_aware_read.hpp).
+struct ReadState {
+  void* reactor = nullptr;  // Asio's reactor for the socket, looked up on the first read
+  bool drained = false;     // the last read left the receive queue empty
+};
+}  // namespace detail
+
 struct IOStreamOptions {
   // Bytes read but not yet consumed, at most (Tornado's default: 100 MiB).
   std::size_t max_buffer_size = 100 * 1024 * 1024;
@@ -125,9 +133,11 @@ class IOStream {
   void consume(std::size_t n);
   // Reads at least one more byte into the buffer.
   asio::awaitable<std::error_code> fill();
-  // fill() for a connection between messages: completes at once if bytes are buffered, else
-  // once it has read some. It waits the way a busy keep-alive connection waits best: with a read
-  // pending in the reactor, so the next request costs one recv and no reactor change. A plain
+  // fill() for a connection between messages, after it has written its answer: completes at
+  // once if bytes are buffered, else once it has read some. It waits the way a busy keep-alive
+  // connection waits best: with a read pending in the reactor, so the next request costs one
+  // recv, no reactor change, and no recv() that fails first. (A reset that arrived with the last
+  // bytes read may then go unseen until the idle timeout, were nothing written since.) A plain
   // TCP wait longer than options().park_after ends with stream_errc::parked instead: nothing
   // was read, the stream is open and holds no buffer, and its owner may hand the socket over
   // (release_socket()) to wait for the peer without this object, or call fill_idle() again.
@@ -179,8 +189,9 @@ class IOStream {
   struct Tls;
   class ReadGuard;
 
-  asio::awaitable<std::error_code> fill_once();
-  asio::awaitable<std::error_code> fill_plain();
+  // `between_messages`: nothing is expected before the peer's next message (see fill_idle).
+  asio::awaitable<std::error_code> fill_once(bool between_messages = false);
+  asio::awaitable<std::error_code> fill_plain(bool between_messages);
   void park();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();
@@ -192,6 +203,7 @@ class IOStream {
   [[noreturn]] void throw_closed() const;
 
   tcp::socket socket_;
+  detail::ReadState read_state_;
   std::unique_ptr<Tls> tls_;
   IOStreamOptions options_;
   detail::ReadBuffer buffer_;
