@@ -1,30 +1,33 @@
 // A socket read that does not try recv() when the kernel has said the socket is empty.
 //
 // Asio's async_read_some always tries a recv() before it waits for epoll ("speculative" read),
-// and stops doing so only after end of file. A keep-alive connection that has just answered a
-// request reads again at once, before the client can have sent the next one, so that recv()
-// fails with EAGAIN every time: a third syscall per request (wrk -c256: 2.0 recv and 1.0 sendmsg
-// per request, against nginx's 1.0 and 1.0).
+// and stops doing so only after end of file or an error. A keep-alive connection that has just
+// answered a request reads again at once, before the client can have sent the next one, so that
+// recv() fails with EAGAIN every time: a third syscall per request (wrk -c256: 2.0 recv and 1.0
+// sendmsg per request, against nginx's 1.0 and 1.0).
 //
 // The kernel can say whether a read emptied the socket: with TCP_INQ set (TCPServer sets it on
-// its listening sockets; accepted sockets inherit it), recvmsg() reports the bytes left in the
-// receive queue, and 1 when only a FIN is left, so end of file is never missed. This operation
-// is Asio's receive with that answer: a read that leaves nothing marks the descriptor exhausted,
-// and the next read is queued for the reactor without a syscall. epoll is edge-triggered, so
-// bytes arriving later raise a new edge and the reactor performs the queued read then; an edge
-// that comes while no read is queued clears the mark (Asio records it under the descriptor's
-// lock, where the mark is set), so the next read tries its recv() again. That holds with many
-// threads running the io_context too.
+// its listening sockets; connections accepted afterwards inherit it), recvmsg() reports the bytes
+// left in the receive queue, and 1 when only a FIN is left, so end of file is never missed. This
+// operation is Asio's receive with that answer: a read that leaves nothing marks the descriptor
+// exhausted, and the next read is queued for the reactor without a syscall. epoll is
+// edge-triggered, so bytes arriving later raise a new edge and the reactor performs the queued read
+// then; an edge that comes while no read is queued clears the mark (Asio records it under the
+// descriptor's lock, where the mark is set), so the next read tries its recv() again. That holds
+// with many threads running the io_context too.
 //
 // TCP_INQ does not count a reset that came together with the last bytes read: the queue reads 0
-// and only the next recv() finds the reset. So the mark is relied on only by a read between two
-// messages (`between_messages`): a server gets there after writing its response, and that write
-// fails at once on a reset socket. Any other read after a marked one tries its recv() first.
+// and only the next recv() finds the reset. So a read relies on the mark only when its caller
+// says so (`rely_on_drained`); IOStream does for a read between two messages with a send since
+// the last read, for a send fails at once on a reset socket. Any other read after a marked one
+// tries its recv() first.
 //
-// A socket without TCP_INQ (a client's, an embedder's) reads as with async_read_some. This uses
-// Asio's reactor internals (asio::detail), which change between releases: it is built for the
-// epoll reactor of the Asio 1.22 series (Debian 12's); any other build reads through the public
-// async_read_some, which is correct and one syscall slower.
+// A socket without TCP_INQ (a client's, one accepted before TCP_INQ was set) reads as with
+// async_read_some. This uses Asio's reactor internals (asio::detail), which change between
+// releases: it is built for the epoll reactor of the Asio 1.22 series (Debian 12's); any other
+// build reads through the public async_read_some, which is correct and one syscall slower. It
+// leaves out Asio's handler-tracking hooks (ASIO_ENABLE_HANDLER_TRACKING does not show these
+// reads).
 #pragma once
 
 #include <cstddef>
@@ -129,12 +132,15 @@ class DrainAwareReadOp : public reactor_op {
         handler_(std::move(handler)),
         work_(handler_, io_ex) {}
 
-  // Run by the reactor, under the descriptor's lock; the stream waits for this read, so nothing
-  // else touches its state meanwhile.
+  // Run by the reactor under the descriptor's lock, or by start_drain_aware_read before the
+  // operation is queued. Either way the stream is waiting for this read (one read at a time), so
+  // nothing else touches its state meanwhile.
   static status perform_read(reactor_op* base) {
     auto* op = static_cast<DrainAwareReadOp*>(base);
-    return receive_noting_drain(op->fd_, op->buffer_, op->state_->drained, op->ec_,
-                                op->bytes_transferred_);
+    const status result = receive_noting_drain(op->fd_, op->buffer_, op->state_->drained, op->ec_,
+                                               op->bytes_transferred_);
+    if (result != not_done) op->state_->sent = false;
+    return result;
   }
 
   static void complete_read(void* owner, asio::detail::operation* base, const std::error_code&,
@@ -182,7 +188,7 @@ class DrainAwareReadCancellation {
 
 template <typename Handler>
 void start_drain_aware_read(Handler&& handler, asio::ip::tcp::socket* socket, ReadState* state,
-                            bool between_messages, asio::mutable_buffer buffer) {
+                            bool rely_on_drained, asio::mutable_buffer buffer) {
   using Op = DrainAwareReadOp<std::decay_t<Handler>, asio::ip::tcp::socket::executor_type>;
   auto& impl = SocketAccess::implementation(*socket);
   // Looked up once per stream: use_service() takes the service registry's mutex.
@@ -200,8 +206,10 @@ void start_drain_aware_read(Handler&& handler, asio::ip::tcp::socket* socket, Re
   const bool non_blocking =
       (impl.state_ & ops::non_blocking) ||
       ops::set_internal_non_blocking(impl.socket_, impl.state_, true, p.p->ec_);
-  // After a marked read the reactor would not try a recv(); a read within a message must.
-  const bool try_first = state->drained && !between_messages;
+  // After a marked read the reactor would not try a recv(); unless the caller relies on the
+  // mark, this read tries one now. If that fails, start_op still tries again should an edge have
+  // cleared the mark meanwhile: the speculative flag must stay true here.
+  const bool try_first = state->drained && !rely_on_drained;
   if (!non_blocking || (try_first && p.p->perform() != reactor_op::not_done)) {
     r.post_immediate_completion(p.p, continuation);
   } else {
@@ -210,17 +218,18 @@ void start_drain_aware_read(Handler&& handler, asio::ip::tcp::socket* socket, Re
   p.v = p.p = nullptr;
 }
 
-// async_read_some, minus the doomed recv() before the next message. `buffer` is not empty (a
-// recv() of nothing would read as end of file).
+// async_read_some, minus the doomed recv() before the next message.
 template <typename Token>
-auto drain_aware_read_some(asio::ip::tcp::socket& socket, ReadState& state, bool between_messages,
+auto drain_aware_read_some(asio::ip::tcp::socket& socket, ReadState& state, bool rely_on_drained,
                            asio::mutable_buffer buffer, Token&& token) {
+  // A recv() of nothing would read as end of file; Asio completes an empty read at once.
+  if (buffer.size() == 0) return socket.async_read_some(buffer, std::forward<Token>(token));
   return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-      [](auto&& handler, asio::ip::tcp::socket* s, ReadState* st, bool between,
+      [](auto&& handler, asio::ip::tcp::socket* s, ReadState* st, bool rely,
          asio::mutable_buffer b) {
-        start_drain_aware_read(std::forward<decltype(handler)>(handler), s, st, between, b);
+        start_drain_aware_read(std::forward<decltype(handler)>(handler), s, st, rely, b);
       },
-      token, &socket, &state, between_messages, buffer);
+      token, &socket, &state, rely_on_drained, buffer);
 }
 
 #else

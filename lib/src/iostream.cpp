@@ -158,8 +158,10 @@ asio::awaitable<std::error_code> IOStream::fill_plain(bool between_messages) {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   auto space = buffer_.prepare(want);
   std::error_code ec;
+  // Between messages, a send since the last read would have met a reset that came with it.
+  const bool rely_on_drained = between_messages && read_state_.sent;
   const std::size_t n = co_await detail::drain_aware_read_some(
-      socket_, read_state_, between_messages,
+      socket_, read_state_, rely_on_drained,
       asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
   if (!ec) {
     buffer_.commit(n);
@@ -341,6 +343,7 @@ std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
 // One non-blocking send. An error counts as nothing written: the awaited write that follows
 // meets it again and reports it.
 std::size_t IOStream::write_some_now(std::span<const asio::const_buffer> data) {
+  read_state_.sent = true;  // see fill_plain
   std::error_code ec;
   const std::size_t n = socket_.write_some(data, ec);
   return ec ? 0 : n;

@@ -294,9 +294,9 @@ void TCPServer::add_acceptor(tcp::acceptor acceptor) {
 void TCPServer::accept_on(std::size_t index, tcp::acceptor acceptor) {
   Worker* worker = workers_[index].get();
   acceptor.non_blocking(true);
-  // Accepted sockets inherit TCP_INQ: each read then says whether it emptied the socket, which
-  // spares the recv() that would fail before every keep-alive request (drain_aware_read.hpp).
-  // Kernels before 4.18 refuse it, and reads work as before.
+  // Connections accepted from now on inherit TCP_INQ: each read then says whether it emptied
+  // the socket, which spares the recv() that would fail before every keep-alive request
+  // (drain_aware_read.hpp). Kernels before 4.18 refuse it, and reads work as before.
   const int one = 1;
   ::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
   worker->acceptors.push_back(std::make_unique<tcp::acceptor>(std::move(acceptor)));

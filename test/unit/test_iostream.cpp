@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <numeric>
 #include <random>
 #include <string>
@@ -7,8 +11,11 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
 #include <asio/ssl.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include "cortado/iostream.hpp"
 #include "cortado/regex.hpp"
@@ -126,7 +133,8 @@ TEST_CASE("64 MiB through read_bytes arrive intact (checksum)") {
     std::uint64_t h = 1469598103934665603ull;
     std::size_t got = 0;
     while (got < total) {
-      auto chunk = co_await p.server->read_bytes(std::min<std::size_t>(256 * 1024, total - got), true);
+      auto chunk =
+          co_await p.server->read_bytes(std::min<std::size_t>(256 * 1024, total - got), true);
       h = fnv1a(chunk, h);
       got += chunk.size();
     }
@@ -184,14 +192,15 @@ TEST_CASE("max_bytes and max_buffer_size fail clearly and close the stream") {
 TEST_CASE("a second concurrent read is refused") {
   Pair p;
   p.run([](Pair& p) -> asio::awaitable<void> {
-    asio::co_spawn(co_await asio::this_coro::executor,
-                   [](IOStream& s) -> asio::awaitable<void> {
-                     try {
-                       co_await s.read_until("\n");
-                     } catch (const cortado::StreamClosedError&) {
-                     }
-                   }(*p.server),
-                   asio::detached);
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [](IOStream& s) -> asio::awaitable<void> {
+          try {
+            co_await s.read_until("\n");
+          } catch (const cortado::StreamClosedError&) {
+          }
+        }(*p.server),
+        asio::detached);
     co_await cortado::sleep(1ms);
     CHECK_THROWS_AS(co_await p.server->read_bytes(1), std::logic_error);
     p.server->close();
@@ -212,6 +221,50 @@ TEST_CASE("concurrent writes keep their call order") {
     co_return std::string(co_await p.server->read_bytes(n));
   }(p, expected.size()));
   CHECK(got == expected);
+}
+
+namespace {
+
+// As TCPServer accepts: TCP_INQ on the listening socket, so that reads learn when they emptied
+// the socket and the next wait for a message skips the recv() that would fail.
+std::pair<asio::ip::tcp::socket, asio::ip::tcp::socket> inq_socket_pair(asio::io_context& context) {
+  using asio::ip::tcp;
+  tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const int one = 1;
+  REQUIRE(::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one) == 0);
+  tcp::socket client(context);
+  client.connect(acceptor.local_endpoint());
+  tcp::socket server = acceptor.accept();
+  return {std::move(client), std::move(server)};
+}
+
+}  // namespace
+
+// The kernel does not count a reset in what is left to read, so a wait that followed a read of
+// the reset's last bytes, with nothing sent since (a send would have met the reset), must try a
+// recv() rather than wait for an edge that will not come.
+TEST_CASE("fill_idle finds a reset that came with the last bytes read, with no send since") {
+  IOLoop loop;
+  auto [client, server_socket] = inq_socket_pair(loop.context());
+  IOStream server(std::move(server_socket), {.park_after = std::chrono::hours(1)});
+  auto wait = [&]() -> asio::awaitable<std::error_code> {
+    asio::write(client, asio::buffer(std::string_view("ping")));
+    co_await server.read_bytes(4);
+    co_await server.write("pong");
+    char pong[4];
+    asio::read(client, asio::buffer(pong));
+    // While the stream waits, a byte and a reset arrive together: sent from this thread before
+    // the loop polls the socket again.
+    asio::post(loop.executor(), [&] {
+      asio::write(client, asio::buffer(std::string_view("x")));
+      client.set_option(asio::socket_base::linger(true, 0));
+      client.close();
+    });
+    if (const std::error_code ec = co_await server.fill_idle()) co_return ec;
+    server.consume(server.buffered().size());
+    co_return co_await server.fill_idle();
+  };
+  CHECK(loop.run_sync(wait(), std::chrono::seconds(10)) == asio::error::connection_reset);
 }
 
 TEST_CASE("set_timeout closes an idle stream with timed_out") {
@@ -247,15 +300,16 @@ TEST_CASE("TLS: handshake, echo and SNI over loopback") {
   client_ctx.load_verify_file(CORTADO_TEST_DATA "/tls/ca.pem");
   client_ctx.set_verify_mode(asio::ssl::verify_peer);
 
-  asio::co_spawn(loop.context(),
-                 [](IOStream& s, asio::ssl::context& ctx) -> asio::awaitable<void> {
-                   co_await s.start_tls(true, ctx);
-                   auto line = co_await s.read_until("\n");
-                   std::string reply = "echo: ";
-                   reply.append(line);
-                   co_await s.write(reply);
-                 }(server, server_ctx),
-                 asio::detached);
+  asio::co_spawn(
+      loop.context(),
+      [](IOStream& s, asio::ssl::context& ctx) -> asio::awaitable<void> {
+        co_await s.start_tls(true, ctx);
+        auto line = co_await s.read_until("\n");
+        std::string reply = "echo: ";
+        reply.append(line);
+        co_await s.write(reply);
+      }(server, server_ctx),
+      asio::detached);
   auto reply = loop.run_sync(
       [](IOStream& c, asio::ssl::context& ctx) -> asio::awaitable<std::string> {
         co_await c.start_tls(false, ctx, "localhost");
@@ -277,14 +331,15 @@ TEST_CASE("TLS: a client that verifies rejects a certificate for another name") 
   asio::ssl::context client_ctx(asio::ssl::context::tls_client);
   client_ctx.load_verify_file(CORTADO_TEST_DATA "/tls/ca.pem");
   client_ctx.set_verify_mode(asio::ssl::verify_peer);
-  asio::co_spawn(loop.context(),
-                 [](IOStream& s, asio::ssl::context& ctx) -> asio::awaitable<void> {
-                   try {
-                     co_await s.start_tls(true, ctx);
-                   } catch (const cortado::StreamClosedError&) {
-                   }
-                 }(server, server_ctx),
-                 asio::detached);
+  asio::co_spawn(
+      loop.context(),
+      [](IOStream& s, asio::ssl::context& ctx) -> asio::awaitable<void> {
+        try {
+          co_await s.start_tls(true, ctx);
+        } catch (const cortado::StreamClosedError&) {
+        }
+      }(server, server_ctx),
+      asio::detached);
   CHECK_THROWS_AS(loop.run_sync(client.start_tls(false, client_ctx, "example.com"), kTestTimeout),
                   cortado::StreamClosedError);
 }

@@ -75,6 +75,7 @@ namespace detail {
 struct ReadState {
   void* reactor = nullptr;  // Asio's reactor for the socket, looked up on the first read
   bool drained = false;     // the last read left the receive queue empty
+  bool sent = false;        // a send() since the last read (it fails on a reset socket)
 };
 }  // namespace detail
 
@@ -133,11 +134,10 @@ class IOStream {
   void consume(std::size_t n);
   // Reads at least one more byte into the buffer.
   asio::awaitable<std::error_code> fill();
-  // fill() for a connection between messages, after it has written its answer: completes at
-  // once if bytes are buffered, else once it has read some. It waits the way a busy keep-alive
-  // connection waits best: with a read pending in the reactor, so the next request costs one
-  // recv, no reactor change, and no recv() that fails first. (A reset that arrived with the last
-  // bytes read may then go unseen until the idle timeout, were nothing written since.) A plain
+  // fill() for a connection between messages: completes at once if bytes are buffered, else
+  // once it has read some. It waits the way a busy keep-alive connection waits best: with a read
+  // pending in the reactor, so the next request costs one recv, no reactor change, and, when the
+  // stream has sent something since its last read, no recv() that fails first. A plain
   // TCP wait longer than options().park_after ends with stream_errc::parked instead: nothing
   // was read, the stream is open and holds no buffer, and its owner may hand the socket over
   // (release_socket()) to wait for the peer without this object, or call fill_idle() again.
