@@ -245,8 +245,9 @@ std::pair<asio::ip::tcp::socket, asio::ip::tcp::socket> inq_socket_pair(asio::io
 // recv() rather than wait for an edge that will not come.
 TEST_CASE("fill_idle finds a reset that came with the last bytes read, with no send since") {
   IOLoop loop;
-  auto [client, server_socket] = inq_socket_pair(loop.context());
-  IOStream server(std::move(server_socket), {.park_after = std::chrono::hours(1)});
+  auto sockets = inq_socket_pair(loop.context());  // (clang 14 cannot capture a structured binding)
+  asio::ip::tcp::socket& client = sockets.first;
+  IOStream server(std::move(sockets.second), {.park_after = std::chrono::hours(1)});
   auto wait = [&]() -> asio::awaitable<std::error_code> {
     asio::write(client, asio::buffer(std::string_view("ping")));
     co_await server.read_bytes(4);
