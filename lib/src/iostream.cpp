@@ -151,9 +151,9 @@ asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
   co_return std::error_code{};
 }
 
-// Plain TCP. After a short read the next one waits for epoll without trying recv() first
-// (drain_aware_read.hpp): a keep-alive connection reads again right after answering, before the
-// client can have sent anything.
+// Plain TCP. Between messages, after a read that emptied the socket and a send since, the read
+// waits for epoll without trying recv() first (drain_aware_read.hpp): a keep-alive connection
+// reads again right after answering, before the client can have sent anything.
 asio::awaitable<std::error_code> IOStream::fill_plain(bool between_messages) {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   auto space = buffer_.prepare(want);
