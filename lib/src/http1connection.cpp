@@ -188,8 +188,13 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
   try {
     for (;;) {
       // Pipelined requests are already buffered: no wait, and no coroutine call to find out.
-      Wait wait = Wait::request;
-      if (stream_.buffered().empty()) wait = co_await wait_for_request();
+      // wait_for_request() without calling it, since every keep-alive request waits here and
+      // each coroutine call costs a frame and a resumption.
+      std::optional<Wait> wait = begin_idle_wait();
+      if (!wait) {
+        const std::error_code ec = co_await stream_.fill_idle();
+        wait = end_idle_wait(ec);
+      }
       park = wait == Wait::park;
       if (wait != Wait::request) break;
       const Next next = co_await serve_one(delegate);
@@ -228,14 +233,25 @@ asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate&
 // cheapest wait for the next request). One idle past idle_park_after is parked: the server
 // keeps the bare socket and no coroutine frame, a few hundred bytes instead of a few KiB.
 asio::awaitable<HTTP1ServerConnection::Wait> HTTP1ServerConnection::wait_for_request() {
-  if (!stream_.buffered().empty()) co_return Wait::request;
+  if (const std::optional<Wait> now = begin_idle_wait()) co_return *now;
+  const std::error_code ec = co_await stream_.fill_idle();
+  co_return end_idle_wait(ec);
+}
+
+// The wait's outcome if it needs no read (a pipelined request is buffered, or the server is
+// draining); otherwise the connection has let go of its per-request state and may read.
+std::optional<HTTP1ServerConnection::Wait> HTTP1ServerConnection::begin_idle_wait() {
+  if (!stream_.buffered().empty()) return Wait::request;
   phase_ = Phase::idle;
-  if (draining_ && !input_pending()) co_return Wait::closed;
+  if (draining_ && !input_pending()) return Wait::closed;
   set_phase_deadline(options_.idle_connection_timeout);
   release_exchange();
-  const std::error_code ec = co_await stream_.fill_idle();
-  if (ec == stream_errc::parked) co_return draining_ ? Wait::closed : Wait::park;
-  co_return ec ? Wait::closed : Wait::request;
+  return std::nullopt;
+}
+
+HTTP1ServerConnection::Wait HTTP1ServerConnection::end_idle_wait(std::error_code ec) const {
+  if (ec == stream_errc::parked) return draining_ ? Wait::closed : Wait::park;
+  return ec ? Wait::closed : Wait::request;
 }
 
 // Operators see why a server cut a client off; an idle keep-alive timing out is routine.

@@ -140,9 +140,14 @@ asio::awaitable<std::error_code> IOStream::fill() {
 asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
   if (closed_) co_return close_reason_;
   if (buffer_.size() >= options_.max_buffer_size) co_return fail(stream_errc::buffer_full);
-  if (!tls_) co_return co_await fill_plain(between_messages);
-  const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   std::error_code ec;
+  if (!tls_) {
+    const PlainRead read = begin_plain_read(between_messages);
+    const std::size_t n = co_await detail::drain_aware_read_some(
+        socket_, read_state_, read.rely_on_drained, read.space, use_ec(ec));
+    co_return end_plain_read(ec, n);
+  }
+  const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   auto space = buffer_.prepare(want);
   const std::size_t n = co_await tls_->stream.async_read_some(
       asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
@@ -154,25 +159,25 @@ asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
 // Plain TCP. Between messages, after a read that emptied the socket and a send since, the read
 // waits for epoll without trying recv() first (drain_aware_read.hpp): a keep-alive connection
 // reads again right after answering, before the client can have sent anything.
-asio::awaitable<std::error_code> IOStream::fill_plain(bool between_messages) {
+IOStream::PlainRead IOStream::begin_plain_read(bool between_messages) {
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
   auto space = buffer_.prepare(want);
-  std::error_code ec;
   // Between messages, a send since the last read would have met a reset that came with it.
-  const bool rely_on_drained = between_messages && read_state_.sent;
-  const std::size_t n = co_await detail::drain_aware_read_some(
-      socket_, read_state_, rely_on_drained,
-      asio::buffer(space.data(), std::min(space.size(), want)), use_ec(ec));
+  return {.space = asio::buffer(space.data(), std::min(space.size(), want)),
+          .rely_on_drained = between_messages && read_state_.sent};
+}
+
+std::error_code IOStream::end_plain_read(std::error_code ec, std::size_t n) {
   if (!ec) {
     buffer_.commit(n);
-    co_return std::error_code{};
+    return {};
   }
-  if (closed_) co_return close_reason_;
+  if (closed_) return close_reason_;
   if (ec == asio::error::operation_aborted && std::exchange(parking_, false)) {
     buffer_.release_if_empty();
-    co_return make_error_code(stream_errc::parked);
+    return make_error_code(stream_errc::parked);
   }
-  co_return fail(ec);
+  return fail(ec);
 }
 
 asio::awaitable<std::error_code> IOStream::fill_idle() {
@@ -183,7 +188,13 @@ asio::awaitable<std::error_code> IOStream::fill_idle() {
   if (!deadlines_) DeadlineService::of(get_executor()).track(*this);
   idle_waiting_ = true;
   idle_seen_ = {};
-  const std::error_code ec = co_await fill_once(true);
+  // fill_once(true) without calling it: every keep-alive request waits here, and each coroutine
+  // call costs a frame and a resumption.
+  const PlainRead read = begin_plain_read(true);
+  std::error_code ec;
+  const std::size_t n = co_await detail::drain_aware_read_some(
+      socket_, read_state_, read.rely_on_drained, read.space, use_ec(ec));
+  ec = end_plain_read(ec, n);
   idle_waiting_ = parking_ = false;
   co_return ec;
 }
@@ -343,7 +354,7 @@ std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
 // One non-blocking send. An error counts as nothing written: the awaited write that follows
 // meets it again and reports it.
 std::size_t IOStream::write_some_now(std::span<const asio::const_buffer> data) {
-  read_state_.sent = true;  // see fill_plain
+  read_state_.sent = true;  // see begin_plain_read
   std::error_code ec;
   const std::size_t n = socket_.write_some(data, ec);
   return ec ? 0 : n;

@@ -115,6 +115,8 @@ class HTTP1ServerConnection final : public HTTPConnection {
 
   enum class Wait { request, park, closed };
   asio::awaitable<Wait> wait_for_request();
+  std::optional<Wait> begin_idle_wait();
+  Wait end_idle_wait(std::error_code ec) const;
   asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
   std::optional<HTTP1Parser::Event> parse_buffered();

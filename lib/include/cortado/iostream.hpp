@@ -191,7 +191,13 @@ class IOStream {
 
   // `between_messages`: nothing is expected before the peer's next message (see fill_idle).
   asio::awaitable<std::error_code> fill_once(bool between_messages = false);
-  asio::awaitable<std::error_code> fill_plain(bool between_messages);
+  // A plain TCP read into the buffer, in the two halves around its wait.
+  struct PlainRead {
+    asio::mutable_buffer space;
+    bool rely_on_drained;
+  };
+  PlainRead begin_plain_read(bool between_messages);
+  std::error_code end_plain_read(std::error_code ec, std::size_t n);
   void park();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();
