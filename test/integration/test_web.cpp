@@ -60,6 +60,21 @@ struct Lifecycle : web::RequestHandler {
   void on_finish() override { events().push_back("on_finish"); }
 };
 
+// prepare() from a base class between RequestHandler and the route's handler still runs (the
+// delegate skips only RequestHandler's own, empty one).
+struct PreparingBase : web::RequestHandler {
+  asio::awaitable<void> prepare() override {
+    events().push_back("base prepare");
+    co_return;
+  }
+};
+struct InheritsPrepare : PreparingBase {
+  asio::awaitable<void> get() override {
+    events().push_back("get");
+    co_return;
+  }
+};
+
 struct Output : web::RequestHandler {
   asio::awaitable<void> get() override {
     const std::string what = get_argument("what");
@@ -230,6 +245,17 @@ TEST_CASE("the lifecycle runs initialize, prepare, the method, then on_finish") 
   CHECK(r.code == 200);
   CHECK(r.body == "ok");
   CHECK(events() == std::vector<std::string>{"initialize tag", "prepare", "get x y", "on_finish"});
+}
+
+TEST_CASE("a prepare() inherited from an intermediate base class runs") {
+  static_assert(web::detail::overrides_prepare<InheritsPrepare>());
+  static_assert(web::detail::overrides_prepare<Lifecycle>());
+  static_assert(!web::detail::overrides_prepare<Text>());
+  events().clear();
+  web::Application app({web::url<InheritsPrepare>("/inherits")});
+  AsyncHTTPTestCase t(app);
+  CHECK(t.fetch("/inherits").code == 200);
+  CHECK(events() == std::vector<std::string>{"base prepare", "get"});
 }
 
 TEST_CASE("unsupported methods answer 405 with Allow; unknown paths 404") {

@@ -163,7 +163,9 @@ void Application::add_function(std::string pattern, unsigned methods, FunctionHa
   HandlerFactory factory = [fn = std::move(fn), methods] {
     return std::make_unique<FunctionRoute>(fn, methods);
   };
-  add(URLSpec(std::move(pattern), std::move(factory), methods, false));
+  URLSpec spec(std::move(pattern), std::move(factory), methods, false);
+  spec.overrides_prepare = detail::overrides_prepare<FunctionRoute>();
+  add(std::move(spec));
 }
 
 const Application::HostRoutes* Application::routes_for(std::string_view host) const {
@@ -305,6 +307,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
       if (auto gzip = make_gzip_transform(request)) h.transforms_.push_back(std::move(gzip));
     }
     stream_ = match.spec && match.spec->stream_request_body;
+    call_prepare_ = !match.spec || match.spec->overrides_prepare;
     return !stream_;
   }
 
@@ -334,7 +337,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
     try {
       if (!stream_) {
         check_method();
-        co_await handler_->prepare();
+        if (call_prepare_) co_await handler_->prepare();
       }
       if (!handler_->finished_) {
         co_await handler_->run_method();
@@ -455,6 +458,7 @@ class HandlerDelegate final : public HTTPMessageDelegate {
   HTTPServerRequest* request_ = nullptr;
   std::unique_ptr<RequestHandler> handler_;
   bool stream_ = false;
+  bool call_prepare_ = true;
   bool done_ = false;  // the response is complete and the request logged
 };
 

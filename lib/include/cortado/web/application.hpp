@@ -52,6 +52,9 @@ struct URLSpec {
   HandlerFactory factory;
   unsigned methods = 0;  // what the handler overrides
   bool stream_request_body = false;
+  // False when the handler keeps RequestHandler's empty prepare(), which then is not called (a
+  // coroutine call per request saved). url<H>() knows; other factories are assumed to override.
+  bool overrides_prepare = true;
   std::string name_;
   // Set by the Application when the route is added.
   std::shared_ptr<const Regex> regex;  // null for literal routes
@@ -73,6 +76,11 @@ unsigned overridden_methods() {
   if (!std::is_same_v<decltype(&H::delete_), decltype(&Base::delete_)>) m |= kDelete;
   if (!std::is_same_v<decltype(&H::options), decltype(&Base::options)>) m |= kOptions;
   return m;
+}
+
+template <class H>
+constexpr bool overrides_prepare() {
+  return !std::is_same_v<decltype(&H::prepare), decltype(&RequestHandler::prepare)>;
 }
 
 template <class H>
@@ -104,8 +112,10 @@ URLSpec url(std::string pattern, Args... args) {
   HandlerFactory factory = [... args = std::move(args)] {
     return detail::make_handler<H>(args...);
   };
-  return URLSpec(std::move(pattern), std::move(factory), detail::overridden_methods<H>(),
-                 detail::StreamsBody<H>);
+  URLSpec spec(std::move(pattern), std::move(factory), detail::overridden_methods<H>(),
+               detail::StreamsBody<H>);
+  spec.overrides_prepare = detail::overrides_prepare<H>();
+  return spec;
 }
 
 template <class H, class... Args>
