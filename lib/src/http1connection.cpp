@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 #include <iterator>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <asio/ip/address.hpp>
@@ -128,6 +130,7 @@ HTTP1ServerConnection::HTTP1ServerConnection(IOStream& stream, const HTTPServerO
     : stream_(stream), options_(options), remote_ip_(std::move(remote_ip)) {}
 
 HTTP1ServerConnection::~HTTP1ServerConnection() {
+  forget_close_watch();
   release_exchange();
 }
 
@@ -549,26 +552,64 @@ void HTTP1ServerConnection::set_max_body_size(std::uint64_t bytes) {
 
 // While a handler waits (a long poll, a slow upstream), notice a client that hangs up. Armed
 // through a post so that handlers which finish without suspending never pay for it.
+namespace {
+
+// Connections whose handler began during this turn of the loop, with the request it began for.
+// One posted callback per thread and turn starts their close watches, not one per request: at
+// hundreds of requests per turn the post, not the watch, was the cost. (One io_context per
+// thread: a connection is only ever on its thread's list.)
+struct CloseWatchBatch {
+  std::vector<std::pair<HTTP1ServerConnection*, std::uint64_t>> pending;
+  std::vector<std::pair<HTTP1ServerConnection*, std::uint64_t>> running;
+  bool posted = false;
+};
+
+CloseWatchBatch& close_watch_batch() {
+  thread_local CloseWatchBatch batch;
+  return batch;
+}
+
+}  // namespace
+
+// A handler that finishes at once never needs the watch: it is started only once the loop has
+// come round, for connections still in the handler phase of the same request.
 void HTTP1ServerConnection::watch_for_close() {
   if (stream_.is_tls() || !stream_.buffered().empty()) return;
-  asio::post(stream_.get_executor(), [this, request = request_count_] {
-    if (phase_ != Phase::handler || request != request_count_ || watches_ > 0) return;
-    if (stream_.closed()) return;
-    ++watches_;
-    stream_.socket().async_wait(asio::ip::tcp::socket::wait_read, [this](std::error_code ec) {
-      --watches_;
-      if (ec || phase_ != Phase::handler || stream_.closed()) return;
-      char byte;
-      std::error_code peek_ec;
-      const std::size_t n = stream_.socket().receive(asio::buffer(&byte, 1),
-                                                     asio::ip::tcp::socket::message_peek, peek_ec);
-      if (!peek_ec && n == 0) {
-        stream_.close(asio::error::eof);
-      } else if (peek_ec && peek_ec != asio::error::would_block) {
-        stream_.close(peek_ec);
-      }
-      // Otherwise the client sent its next request early; it is read after this response.
-    });
+  CloseWatchBatch& batch = close_watch_batch();
+  batch.pending.emplace_back(this, request_count_);
+  if (std::exchange(batch.posted, true)) return;
+  asio::post(stream_.get_executor(), [] {
+    CloseWatchBatch& b = close_watch_batch();
+    b.posted = false;
+    b.running.swap(b.pending);
+    for (const auto& [connection, request] : b.running) connection->start_close_watch(request);
+    b.running.clear();
+  });
+}
+
+// Called when this connection goes: its entry, if any, must not outlive it.
+void HTTP1ServerConnection::forget_close_watch() {
+  auto& pending = close_watch_batch().pending;
+  std::erase_if(pending, [this](const auto& entry) { return entry.first == this; });
+}
+
+void HTTP1ServerConnection::start_close_watch(std::uint64_t request) {
+  if (phase_ != Phase::handler || request != request_count_ || watches_ > 0) return;
+  if (stream_.closed()) return;
+  ++watches_;
+  stream_.socket().async_wait(asio::ip::tcp::socket::wait_read, [this](std::error_code ec) {
+    --watches_;
+    if (ec || phase_ != Phase::handler || stream_.closed()) return;
+    char byte;
+    std::error_code peek_ec;
+    const std::size_t n = stream_.socket().receive(asio::buffer(&byte, 1),
+                                                   asio::ip::tcp::socket::message_peek, peek_ec);
+    if (!peek_ec && n == 0) {
+      stream_.close(asio::error::eof);
+    } else if (peek_ec && peek_ec != asio::error::would_block) {
+      stream_.close(peek_ec);
+    }
+    // Otherwise the client sent its next request early; it is read after this response.
   });
 }
 

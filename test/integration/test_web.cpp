@@ -599,7 +599,50 @@ struct LongPoll : web::RequestHandler {
     closed.set();
   }
 };
+
+// Counts up to a target, across the server's thread and the test's.
+struct Countdown {
+  explicit Countdown(int n) : left(n) {}
+  void hit() {
+    std::lock_guard lock(mutex);
+    if (--left == 0) cv.notify_all();
+  }
+  bool wait(std::chrono::seconds bound = std::chrono::seconds(10)) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, bound, [&] { return left <= 0; });
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  int left;
+};
+
+constexpr int kPollers = 8;
+Countdown pollers_waiting(kPollers), pollers_closed(kPollers);
+
+struct ManyPoll : web::RequestHandler {
+  asio::awaitable<void> get() override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
+    pollers_waiting.hit();
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  void on_connection_close() override { pollers_closed.hit(); }
+};
 }  // namespace
+
+TEST_CASE("clients whose handlers began together and then leave are each noticed") {
+  // Their close watches start together, after the handlers have suspended.
+  web::Application app({web::url<ManyPoll>("/poll")});
+  AsyncHTTPTestCase t(app);
+  {
+    std::vector<std::unique_ptr<cortado::test::RawClient>> clients;
+    for (int i = 0; i < kPollers; ++i) {
+      clients.push_back(std::make_unique<cortado::test::RawClient>(t.get_http_port()));
+    }
+    for (auto& c : clients) c->send(cortado::test::request_bytes("GET", "/poll"));
+    REQUIRE(pollers_waiting.wait());
+  }  // the clients close their sockets here
+  CHECK(pollers_closed.wait());
+}
 
 TEST_CASE("a client that leaves wakes its handler: on_connection_close, wait cancelled") {
   web::Application app({web::url<LongPoll>("/poll")});

@@ -143,6 +143,8 @@ class HTTP1ServerConnection final : public HTTPConnection {
   void begin_response_state();
   void notify_connection_close();
   void watch_for_close();
+  void start_close_watch(std::uint64_t request);
+  void forget_close_watch();
   void stop_watching();
   struct HeadFacts {
     std::optional<std::string_view> content_length;
