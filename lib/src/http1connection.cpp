@@ -186,32 +186,17 @@ void HTTP1ServerConnection::set_phase_deadline(std::chrono::milliseconds timeout
 
 asio::awaitable<bool> HTTP1ServerConnection::serve(HTTPServerConnectionDelegate& delegate) {
   stream_.set_close_callback([this] { notify_connection_close(); });
-  bool linger = false;
-  bool park = false;
+  Next next = Next::stop;
   try {
-    for (;;) {
-      // Pipelined requests are already buffered: no wait, and no coroutine call to find out.
-      // wait_for_request() without calling it, since every keep-alive request waits here and
-      // each coroutine call costs a frame and a resumption.
-      std::optional<Wait> wait = begin_idle_wait();
-      if (!wait) {
-        const std::error_code ec = co_await stream_.fill_idle();
-        wait = end_idle_wait(ec);
-      }
-      park = wait == Wait::park;
-      if (wait != Wait::request) break;
-      const Next next = co_await serve_one(delegate);
-      if (next == Next::keep_going) continue;
-      linger = next == Next::linger;
-      park = next == Next::park;
-      break;
-    }
+    next = co_await serve_requests(delegate);
   } catch (const std::exception& e) {
-    park = false;
+    next = Next::stop;
     if (!stream_.closed()) {
       log::app().error("closing connection from {} after an error: {}", remote_ip_, e.what());
     }
   }
+  const bool linger = next == Next::linger;
+  const bool park = next == Next::park;
   if (!park && stream_.error() == stream_errc::timed_out) log_timeout();  // (it reads phase_)
   // The connection is ending. Closing it below must not cancel this coroutine (a close in the
   // handler phase does, for the handler's sake), and a cancellation already emitted must not make
@@ -299,20 +284,61 @@ void HTTP1ServerConnection::notify_connection_close() {
   if (phase_ == Phase::handler && cancel_) cancel_->emit(asio::cancellation_type::terminal);
 }
 
-asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
+// One request after another, all in this coroutine's frame: a coroutine call per request would
+// cost a frame and a resumption. The steps that need no wait are plain functions.
+asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_requests(
     HTTPServerConnectionDelegate& delegate) {
+  for (;;) {
+    // (wait_for_request(), inline.) A pipelined request is buffered already: no wait.
+    std::optional<Wait> wait = begin_idle_wait();
+    if (!wait) {
+      const std::error_code ec = co_await stream_.fill_idle();
+      wait = end_idle_wait(ec);
+    }
+    if (*wait != Wait::request) co_return *wait == Wait::park ? Next::park : Next::stop;
+    std::optional<HTTP1Parser::Event> event = begin_request();
+    if (!event) event = co_await next_event();
+    if (!event) co_return parked_ ? Next::park : Next::stop;
+    if (event->kind == HTTP1Parser::Event::error) {
+      co_await reject(x_->parser.error());
+      co_return Next::linger;
+    }
+    start_message(delegate);
+    if (!message_->headers_received_now(x_->request)) {
+      co_await message_->headers_received(x_->request);
+    }
+    if (stream_.closed()) co_return Next::stop;
+    if (body_pending_ && response_finished_) {
+      // The delegate answered without the body (a refusal from prepare()): it was never read,
+      // so the connection cannot carry another request.
+      co_await send_buffered();
+      message_.reset();
+      co_return Next::linger;
+    }
+    BodyResult body = BodyResult::complete;
+    if (!body_without_await()) body = co_await read_body();
+    if (body != BodyResult::complete) {
+      co_return body == BodyResult::rejected ? Next::linger : Next::stop;
+    }
+    begin_handler_phase();
+    co_await message_->finish();
+    const Next next = end_message();
+    if (next == Next::linger) co_await send_buffered();
+    if (next != Next::keep_going) co_return next;
+  }
+}
+
+std::optional<HTTP1Parser::Event> HTTP1ServerConnection::begin_request() {
   acquire_exchange();
   x_->parser.reset();
   x_->request.reset();
   phase_ = Phase::idle;
   parked_ = false;
-  std::optional<HTTP1Parser::Event> event = parse_buffered();
-  if (!event) event = co_await next_event();
-  if (!event) co_return parked_ ? Next::park : Next::stop;
-  if (event->kind == HTTP1Parser::Event::error) {
-    co_await reject(x_->parser.error());
-    co_return Next::linger;
-  }
+  return parse_buffered();
+}
+
+// The request's head is parsed: the delegate takes it from here.
+void HTTP1ServerConnection::start_message(HTTPServerConnectionDelegate& delegate) {
   ++request_count_;
   prepare_request();
   begin_response_state();
@@ -325,44 +351,30 @@ asio::awaitable<HTTP1ServerConnection::Next> HTTP1ServerConnection::serve_one(
                           ? x_->request.start_time + options_.handler_timeout
                           : Clock::time_point::max();
   stream_.set_deadline(handler_deadline_);
-  if (!message_->headers_received_now(x_->request)) {
-    co_await message_->headers_received(x_->request);
-  }
-  if (stream_.closed()) co_return Next::stop;
+}
 
-  if (body_pending_ && response_finished_) {
-    // The delegate answered without the body (a refusal from prepare()): it was never read,
-    // so the connection cannot carry another request.
-    co_await send_buffered();
-    message_.reset();
-    co_return Next::linger;
-  }
-  BodyResult body = BodyResult::complete;
-  if (!body_without_await()) body = co_await read_body();
-  if (body != BodyResult::complete) {
-    co_return body == BodyResult::rejected ? Next::linger : Next::stop;
-  }
-
+// The body is in: the handler runs (the delegate's finish()).
+void HTTP1ServerConnection::begin_handler_phase() {
   phase_ = Phase::handler;
   stream_.set_deadline(handler_deadline_);
   watch_for_close();
-  co_await message_->finish();
+}
+
+// What follows the handler: the next request, or (linger) sending what is buffered and a close.
+HTTP1ServerConnection::Next HTTP1ServerConnection::end_message() {
   stop_watching();
   message_.reset();
   // The Application stamps it when the handler finishes (before logging it); other delegates
   // leave it to here.
   if (x_->request.finish_time == Clock::time_point{}) x_->request.finish_time = Clock::now();
-  if (stream_.closed()) co_return Next::stop;
+  if (stream_.closed()) return Next::stop;
   if (!response_finished_) {
     log::app().error("{} {}: the handler returned without finishing its response",
                      x_->request.method, x_->request.uri);
-    co_return Next::stop;
+    return Next::stop;
   }
-  if (!keep_alive_ || draining_) {
-    co_await send_buffered();
-    co_return Next::linger;
-  }
-  co_return Next::keep_going;
+  if (!keep_alive_ || draining_) return Next::linger;
+  return Next::keep_going;
 }
 
 // The parser's next event from the bytes already buffered, if they hold one: the common case,

@@ -117,7 +117,11 @@ class HTTP1ServerConnection final : public HTTPConnection {
   asio::awaitable<Wait> wait_for_request();
   std::optional<Wait> begin_idle_wait();
   Wait end_idle_wait(std::error_code ec) const;
-  asio::awaitable<Next> serve_one(HTTPServerConnectionDelegate& delegate);
+  asio::awaitable<Next> serve_requests(HTTPServerConnectionDelegate& delegate);
+  std::optional<HTTP1Parser::Event> begin_request();
+  void start_message(HTTPServerConnectionDelegate& delegate);
+  void begin_handler_phase();
+  Next end_message();
   asio::awaitable<std::optional<HTTP1Parser::Event>> next_event();
   std::optional<HTTP1Parser::Event> parse_buffered();
   bool body_without_await();
