@@ -562,8 +562,6 @@ void HTTP1ServerConnection::set_max_body_size(std::uint64_t bytes) {
   if (x_) x_->parser.set_max_body_size(bytes);
 }
 
-// While a handler waits (a long poll, a slow upstream), notice a client that hangs up. Armed
-// through a post so that handlers which finish without suspending never pay for it.
 namespace {
 
 // Connections whose handler began during this turn of the loop, with the request it began for.
@@ -583,7 +581,8 @@ CloseWatchBatch& close_watch_batch() {
 
 }  // namespace
 
-// A handler that finishes at once never needs the watch: it is started only once the loop has
+// While a handler waits (a long poll, a slow upstream), notice a client that hangs up. A handler
+// that finishes without suspending never needs the watch, so it starts only once the loop has
 // come round, for connections still in the handler phase of the same request.
 void HTTP1ServerConnection::watch_for_close() {
   if (stream_.is_tls() || !stream_.buffered().empty()) return;
