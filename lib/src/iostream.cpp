@@ -1,5 +1,9 @@
 #include "cortado/iostream.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -135,6 +139,11 @@ void IOStream::throw_closed() const {
 asio::awaitable<std::error_code> IOStream::fill() {
   ReadGuard guard(*this);
   co_return co_await fill_once();
+}
+
+asio::awaitable<std::error_code> IOStream::fill_reply() {
+  ReadGuard guard(*this);
+  co_return co_await fill_once(true);
 }
 
 asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
@@ -392,14 +401,23 @@ void IOStream::end_write_turn() {
 
 asio::awaitable<void> IOStream::connect(const tcp::endpoint& endpoint) {
   co_await socket_.async_connect(endpoint, asio::use_awaitable);
-  socket_.non_blocking(true);
+  after_connect();
 }
 
 asio::awaitable<void> IOStream::connect(std::string_view host, std::uint16_t port) {
   tcp::resolver resolver(socket_.get_executor());
   auto endpoints = co_await resolver.async_resolve(host, std::to_string(port), asio::use_awaitable);
   co_await asio::async_connect(socket_, endpoints, asio::use_awaitable);
+  after_connect();
+}
+
+void IOStream::after_connect() {
   socket_.non_blocking(true);
+  // As on the server's accepted sockets: each read then says whether it emptied the socket, so
+  // fill_reply() can wait for the reply without a recv() that fails first. Kernels before 4.18
+  // refuse it, and reads work as before.
+  const int one = 1;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
 }
 
 asio::awaitable<void> IOStream::start_tls(bool server_side, asio::ssl::context& context,

@@ -268,6 +268,42 @@ TEST_CASE("fill_idle finds a reset that came with the last bytes read, with no s
   CHECK(loop.run_sync(wait(), std::chrono::seconds(10)) == asio::error::connection_reset);
 }
 
+// A client's stream: connect() turns TCP_INQ on, and fill_reply() waits for each reply after the
+// read before it emptied the socket (no recv() first), yet gets the reply and then the close.
+TEST_CASE("fill_reply gets each reply after a request, then the peer's close") {
+  using asio::ip::tcp;
+  IOLoop loop;
+  tcp::acceptor acceptor(loop.context(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  IOStream client(loop.executor());
+  tcp::socket peer(loop.context());
+  auto exchange = [&]() -> asio::awaitable<std::string> {
+    co_await client.connect(acceptor.local_endpoint());
+    int inq = 0;
+    socklen_t size = sizeof inq;
+    REQUIRE(::getsockopt(client.socket().native_handle(), IPPROTO_TCP, TCP_INQ, &inq, &size) == 0);
+    CHECK(inq == 1);
+    peer = acceptor.accept();
+    std::string replies;
+    for (std::string_view reply : {"one", "two"}) {
+      co_await client.write("request");
+      char request[7];
+      asio::read(peer, asio::buffer(request));
+      // The reply is written once the client waits for it.
+      asio::post(loop.executor(), [&peer, reply] { asio::write(peer, asio::buffer(reply)); });
+      while (client.buffered().size() < reply.size()) {
+        if (const std::error_code ec = co_await client.fill_reply()) co_return "error";
+      }
+      replies += client.buffered();
+      client.consume(client.buffered().size());
+    }
+    co_await client.write("bye");
+    asio::post(loop.executor(), [&peer] { peer.shutdown(tcp::socket::shutdown_send); });
+    const std::error_code end = co_await client.fill_reply();
+    co_return end == asio::error::eof ? replies : "no eof";
+  };
+  CHECK(loop.run_sync(exchange(), std::chrono::seconds(10)) == "onetwo");
+}
+
 TEST_CASE("set_timeout closes an idle stream with timed_out") {
   Pair p;
   p.server->set_timeout(20ms);

@@ -142,6 +142,10 @@ class IOStream {
   // was read, the stream is open and holds no buffer, and its owner may hand the socket over
   // (release_socket()) to wait for the peer without this object, or call fill_idle() again.
   asio::awaitable<std::error_code> fill_idle();
+  // fill() for a reply to what this stream sent: the peer sends nothing more before it has read
+  // that, so after a read that emptied the socket and a send since, the wait skips the recv()
+  // that would fail first, as fill_idle()'s does. (Plain TCP, with TCP_INQ: connect() sets it.)
+  asio::awaitable<std::error_code> fill_reply();
   // Hands the socket over (to park it) and leaves this stream closed. Only after fill_idle()
   // ended with stream_errc::parked.
   tcp::socket release_socket();
@@ -199,6 +203,7 @@ class IOStream {
   PlainRead begin_plain_read(bool between_messages);
   std::error_code end_plain_read(std::error_code ec, std::size_t n);
   void park();
+  void after_connect();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
   void end_write_turn();
   std::size_t write_some_now(std::span<const asio::const_buffer> data);

@@ -70,7 +70,8 @@ asio::awaitable<HTTP1Parser::Event> ClientConnection::next_event(ExchangeResult&
     const auto event = parser_.next(stream_->buffered(), used);
     stream_->consume(used);
     if (event.kind != HTTP1Parser::Event::need_more) co_return event;
-    const std::error_code ec = co_await stream_->fill();
+    // The response's bytes come after the request's: the read waits as a reply's does.
+    const std::error_code ec = co_await stream_->fill_reply();
     if (!ec) {
       result.response_started = true;
       continue;
