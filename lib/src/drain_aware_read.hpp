@@ -38,13 +38,14 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/version.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "cortado/iostream.hpp"  // detail::ReadState
 
 #if ASIO_VERSION / 100 == 1022 && defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
 #define CORTADO_DRAIN_AWARE_READ 1
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -64,6 +65,18 @@
 #endif
 
 namespace cortado::detail {
+
+// Has the kernel report, with each recvmsg(), how many bytes are still queued (TCP_INQ): how a
+// read learns that it emptied the socket. Sockets accepted from a listening socket inherit it.
+// Kernels before 4.18 refuse it, and reads then work as before.
+inline void report_queued_bytes(int fd) noexcept {
+#ifdef TCP_INQ
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_INQ, &one, sizeof one);
+#else
+  (void)fd;
+#endif
+}
 
 #if CORTADO_DRAIN_AWARE_READ
 

@@ -1,9 +1,5 @@
 #include "cortado/iostream.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -413,11 +409,9 @@ asio::awaitable<void> IOStream::connect(std::string_view host, std::uint16_t por
 
 void IOStream::after_connect() {
   socket_.non_blocking(true);
-  // As on the server's accepted sockets: each read then says whether it emptied the socket, so
-  // fill_reply() can wait for the reply without a recv() that fails first. Kernels before 4.18
-  // refuse it, and reads work as before.
-  const int one = 1;
-  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
+  // As on the server's accepted sockets: fill_reply() can then wait for the reply without a
+  // recv() that fails first.
+  detail::report_queued_bytes(socket_.native_handle());
 }
 
 asio::awaitable<void> IOStream::start_tls(bool server_side, asio::ssl::context& context,

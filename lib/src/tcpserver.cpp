@@ -1,8 +1,6 @@
 #include "cortado/tcpserver.hpp"
 
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +26,7 @@
 
 #include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
+#include "drain_aware_read.hpp"
 #include "parking_lot.hpp"
 #include "release_memory.hpp"
 
@@ -294,11 +293,9 @@ void TCPServer::add_acceptor(tcp::acceptor acceptor) {
 void TCPServer::accept_on(std::size_t index, tcp::acceptor acceptor) {
   Worker* worker = workers_[index].get();
   acceptor.non_blocking(true);
-  // Connections accepted from now on inherit TCP_INQ: each read then says whether it emptied
-  // the socket, which spares the recv() that would fail before every keep-alive request
-  // (drain_aware_read.hpp). Kernels before 4.18 refuse it, and reads work as before.
-  const int one = 1;
-  ::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
+  // Connections accepted from now on inherit it: it spares the recv() that would fail before
+  // every keep-alive request.
+  detail::report_queued_bytes(acceptor.native_handle());
   worker->acceptors.push_back(std::make_unique<tcp::acceptor>(std::move(acceptor)));
   asio::co_spawn(worker->executor, accept_loop(this, worker, worker->acceptors.back().get()),
                  asio::detached);

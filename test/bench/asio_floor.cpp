@@ -6,10 +6,6 @@
 // framework's.
 //   cortado_asio_floor --port 18085 [--plain-read]
 // --plain-read reads with Asio's async_read_some, which tries a recv() before every wait.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -108,9 +104,8 @@ int main(int argc, char** argv) {
   }
   asio::io_context io(1);
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  // As TCPServer does: accepted sockets inherit TCP_INQ, which the drain-aware read needs.
-  const int one = 1;
-  ::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
+  // As TCPServer does: accepted sockets inherit it, and the drain-aware read needs it.
+  cortado::detail::report_queued_bytes(acceptor.native_handle());
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&io](std::error_code, int) { io.stop(); });
   asio::co_spawn(io, accept_loop(std::move(acceptor)), asio::detached);
