@@ -14,6 +14,7 @@
 #include "cortado/regex.hpp"
 #include "deadline_service.hpp"
 #include "drain_aware_read.hpp"
+#include "uring_service.hpp"
 
 namespace cortado {
 namespace {
@@ -89,8 +90,11 @@ class IOStream::ReadGuard {
 
 IOStream::IOStream(tcp::socket socket, IOStreamOptions options)
     : socket_(std::move(socket)), options_(options) {
+  if (!socket_.is_open()) return;
+  uring_ = detail::UringService::usable(socket_.get_executor());
+  // io_uring waits for a blocking socket itself; on a non-blocking one it fails with EAGAIN.
   std::error_code ignored;
-  if (socket_.is_open()) socket_.non_blocking(true, ignored);
+  if (!uring_) socket_.non_blocking(true, ignored);
 }
 
 IOStream::IOStream(const asio::any_io_executor& executor, IOStreamOptions options)
@@ -98,9 +102,20 @@ IOStream::IOStream(const asio::any_io_executor& executor, IOStreamOptions option
 
 IOStream::~IOStream() {
   if (deadlines_) deadlines_->forget(*this);
+  forget_uring_ops();
   tls_.reset();
   std::error_code ignored;
   socket_.close(ignored);
+}
+
+// Only a coroutine destroyed while it waits (its io_context going away) leaves an operation in
+// flight here; the ring's shutdown then waits for the kernel before freeing anything.
+void IOStream::forget_uring_ops() {
+  for (detail::UringOp* op : {uring_read_, uring_write_}) {
+    if (!op) continue;
+    op->slot = nullptr;
+    uring_->cancel(op);
+  }
 }
 
 void IOStream::apply_pending_consume() {
@@ -148,8 +163,18 @@ asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
   std::error_code ec;
   if (!tls_) {
     const PlainRead read = begin_plain_read(between_messages);
-    const std::size_t n = co_await detail::drain_aware_read_some(
-        socket_, read_state_, read.rely_on_drained, read.space, use_ec(ec));
+    std::size_t n = 0;
+    bool done = false;
+    if (use_uring() && read.space.size() > 0) {
+      n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
+                                         read.space.data(), read.space.size(), &uring_read_,
+                                         use_ec(ec));
+      done = end_uring_read(ec, n);
+    }
+    if (!done) {
+      n = co_await detail::drain_aware_read_some(socket_, read_state_, read.rely_on_drained,
+                                                 read.space, use_ec(ec));
+    }
     co_return end_plain_read(ec, n);
   }
   const auto want = std::min(options_.read_chunk_size, options_.max_buffer_size - buffer_.size());
@@ -197,8 +222,18 @@ asio::awaitable<std::error_code> IOStream::fill_idle() {
   // call costs a frame and a resumption.
   const PlainRead read = begin_plain_read(true);
   std::error_code ec;
-  const std::size_t n = co_await detail::drain_aware_read_some(
-      socket_, read_state_, read.rely_on_drained, read.space, use_ec(ec));
+  std::size_t n = 0;
+  bool done = false;
+  if (use_uring() && read.space.size() > 0) {
+    n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
+                                       read.space.data(), read.space.size(), &uring_read_,
+                                       use_ec(ec));
+    done = end_uring_read(ec, n);
+  }
+  if (!done) {
+    n = co_await detail::drain_aware_read_some(socket_, read_state_, read.rely_on_drained,
+                                               read.space, use_ec(ec));
+  }
   ec = end_plain_read(ec, n);
   idle_waiting_ = parking_ = false;
   co_return ec;
@@ -208,8 +243,24 @@ asio::awaitable<std::error_code> IOStream::fill_idle() {
 void IOStream::park() {
   parking_ = true;
   idle_waiting_ = false;
+  if (uring_read_) {
+    uring_->cancel(uring_read_);
+    return;
+  }
   std::error_code ignored;
   socket_.cancel(ignored);  // only the idle read is pending: nothing is written between messages
+}
+
+// An io_uring read's result as Asio reports reads: 0 bytes is end of file. Returns false when
+// the read must be made through Asio instead (the socket was made non-blocking meanwhile).
+bool IOStream::end_uring_read(std::error_code& ec, std::size_t& n) {
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    uring_off_ = true;
+    ec.clear();
+    return false;
+  }
+  if (!ec && n == 0) ec = asio::error::eof;
+  return true;
 }
 
 asio::ip::tcp::socket IOStream::release_socket() {
@@ -282,9 +333,16 @@ asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool parti
     std::error_code ec;
     auto rest = asio::buffer(out.data() + done, out.size() - done);
     std::size_t n = 0;
+    bool have_read = false;
     if (tls_) {
       n = co_await tls_->stream.async_read_some(rest, use_ec(ec));
-    } else {
+      have_read = true;
+    } else if (use_uring()) {
+      n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
+                                         rest.data(), rest.size(), &uring_read_, use_ec(ec));
+      have_read = end_uring_read(ec, n);
+    }
+    if (!have_read) {
       n = co_await detail::drain_aware_read_some(socket_, read_state_, false, rest, use_ec(ec));
     }
     if (ec) {
@@ -332,6 +390,12 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
     if (ec) co_return;
   }
   writing_ = true;
+  if (use_uring()) {
+    co_await uring_write(data, ec);
+    end_write_turn();
+    if (ec) ec = fail(ec);
+    co_return;
+  }
   // Most responses fit in the socket buffer: hand them over without touching the reactor.
   const std::size_t done = tls_ ? 0 : write_some_now(data);
   if (done < asio::buffer_size(data)) {
@@ -352,8 +416,47 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
 }
 
 std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
-  if (closed_ || writing_ || tls_) return 0;
+  if (closed_ || writing_ || tls_ || use_uring()) return 0;
   return write_some_now(data);
+}
+
+// write() through io_uring: sent with the other connections' writes of this loop turn.
+asio::awaitable<void> IOStream::uring_write(std::span<const asio::const_buffer> data,
+                                            std::error_code& ec) {
+  std::vector<asio::const_buffer> rest(data.begin(), data.end());
+  std::size_t first = 0;  // rest[first...] is still to send
+  while (first < rest.size()) {
+    if (rest[first].size() == 0) {
+      ++first;
+      continue;
+    }
+    iovec iov[64];
+    std::size_t count = 0;
+    for (std::size_t i = first; i < rest.size() && count < std::size(iov); ++i) {
+      iov[count++] = {const_cast<void*>(rest[i].data()), rest[i].size()};
+    }
+    const std::size_t n = co_await uring_->async_send(
+        socket_.get_executor(), socket_.native_handle(), iov, count, &uring_write_, use_ec(ec));
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      uring_off_ = true;  // see uring_off_
+      ec.clear();
+      co_await asio::async_write(socket_, std::span(rest).subspan(first), use_ec(ec));
+      co_return;
+    }
+    if (ec) co_return;
+    if (n == 0) {
+      ec = asio::error::connection_reset;
+      co_return;
+    }
+    if (write_progress_timeout_.count() > 0) set_timeout(write_progress_timeout_);
+    std::size_t left = n;
+    while (left > 0 && first < rest.size()) {
+      const std::size_t take = std::min(left, rest[first].size());
+      rest[first] += take;
+      left -= take;
+      if (rest[first].size() == 0) ++first;
+    }
+  }
 }
 
 // One non-blocking send. An error counts as nothing written: the awaited write that follows
@@ -440,6 +543,9 @@ void IOStream::close(std::error_code reason) {
   closed_ = true;
   close_reason_ = reason ? reason : make_error_code(stream_errc::closed);
   deadline_ = std::chrono::steady_clock::time_point::max();
+  // io_uring holds the socket open while its operations are in flight: they end at the cancel.
+  if (uring_read_) uring_->cancel(uring_read_);
+  if (uring_write_) uring_->cancel(uring_write_);
   std::error_code ignored;
   socket_.close(ignored);  // pending operations complete with operation_aborted
   for (auto* waiter : write_waiters_) waiter->cancel();

@@ -55,3 +55,16 @@ if(NOT TARGET cortado_deps::re2)
     target_link_libraries(cortado_deps::re2 INTERFACE ${CORTADO_RE2_LIBRARY} Threads::Threads)
   endif()
 endif()
+
+# liburing (Debian's liburing-dev), optional: without it, sockets are read and written through
+# Asio's epoll reactor alone (lib/src/uring_service.hpp).
+if(NOT TARGET cortado_deps::uring)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(CORTADO_URING QUIET IMPORTED_TARGET liburing)
+  endif()
+  add_library(cortado_deps::uring INTERFACE IMPORTED)
+  if(CORTADO_URING_FOUND)
+    target_link_libraries(cortado_deps::uring INTERFACE PkgConfig::CORTADO_URING)
+  endif()
+endif()

@@ -71,6 +71,8 @@ class StreamBufferFullError : public std::system_error {
 };
 
 namespace detail {
+class UringService;
+class UringOp;
 // What a plain TCP stream keeps from one read to the next (src/drain_aware_read.hpp).
 struct ReadState {
   void* reactor = nullptr;  // Asio's reactor for the socket, looked up on the first read
@@ -205,6 +207,7 @@ class IOStream {
   void park();
   void after_connect();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
+  asio::awaitable<void> uring_write(std::span<const asio::const_buffer> data, std::error_code& ec);
   void end_write_turn();
   std::size_t write_some_now(std::span<const asio::const_buffer> data);
   std::error_code fail(std::error_code ec);
@@ -213,8 +216,19 @@ class IOStream {
                     std::chrono::steady_clock::duration remaining);
   [[noreturn]] void throw_closed() const;
 
+  // Reads and writes through io_uring (src/uring_service.hpp), where the loop offers it.
+  bool use_uring() const { return uring_ && !uring_off_ && !tls_; }
+  bool end_uring_read(std::error_code& ec, std::size_t& n);
+  void forget_uring_ops();
+
   tcp::socket socket_;
   detail::ReadState read_state_;
+  detail::UringService* uring_ = nullptr;
+  detail::UringOp* uring_read_ = nullptr;  // in flight, for cancel
+  detail::UringOp* uring_write_ = nullptr;
+  // The socket became non-blocking (an Asio operation on socket()): io_uring would then fail
+  // with EAGAIN instead of waiting, so the stream reads and writes through Asio from then on.
+  bool uring_off_ = false;
   std::unique_ptr<Tls> tls_;
   IOStreamOptions options_;
   detail::ReadBuffer buffer_;
