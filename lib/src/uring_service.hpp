@@ -200,6 +200,7 @@ class UringService final : public asio::execution_context::service {
   }
   // Per-operation cancellation (awaitable operators, bind_cancellation_slot).
   struct Cancellation {
+    Cancellation(UringService* s, UringOp* o) : service(s), op(o) {}
     UringService* service;
     UringOp* op;
     void operator()(asio::cancellation_type_t type) {
