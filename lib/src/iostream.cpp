@@ -92,7 +92,7 @@ IOStream::IOStream(tcp::socket socket, IOStreamOptions options)
     : socket_(std::move(socket)), options_(options) {
   if (!socket_.is_open()) return;
   uring_ = detail::UringService::usable(socket_.get_executor());
-  // io_uring waits for a blocking socket itself; on a non-blocking one it fails with EAGAIN.
+  // io_uring waits for a blocking socket itself; on a non-blocking one it may answer EAGAIN.
   std::error_code ignored;
   if (!uring_) socket_.non_blocking(true, ignored);
 }
@@ -164,14 +164,9 @@ asio::awaitable<std::error_code> IOStream::fill_once(bool between_messages) {
   if (!tls_) {
     const PlainRead read = begin_plain_read(between_messages);
     std::size_t n = 0;
-    bool done = false;
-    if (use_uring() && read.space.size() > 0) {
-      n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
-                                         read.space.data(), read.space.size(), &uring_read_,
-                                         use_ec(ec));
-      done = end_uring_read(ec, n);
-    }
-    if (!done) {
+    if (use_uring()) {
+      n = co_await uring_read(read.space, read.rely_on_drained, ec);
+    } else {
       n = co_await detail::drain_aware_read_some(socket_, read_state_, read.rely_on_drained,
                                                  read.space, use_ec(ec));
     }
@@ -223,14 +218,9 @@ asio::awaitable<std::error_code> IOStream::fill_idle() {
   const PlainRead read = begin_plain_read(true);
   std::error_code ec;
   std::size_t n = 0;
-  bool done = false;
-  if (use_uring() && read.space.size() > 0) {
-    n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
-                                       read.space.data(), read.space.size(), &uring_read_,
-                                       use_ec(ec));
-    done = end_uring_read(ec, n);
-  }
-  if (!done) {
+  if (use_uring()) {
+    n = co_await uring_read(read.space, read.rely_on_drained, ec);
+  } else {
     n = co_await detail::drain_aware_read_some(socket_, read_state_, read.rely_on_drained,
                                                read.space, use_ec(ec));
   }
@@ -251,16 +241,23 @@ void IOStream::park() {
   socket_.cancel(ignored);  // only the idle read is pending: nothing is written between messages
 }
 
-// An io_uring read's result as Asio reports reads: 0 bytes is end of file. Returns false when
-// the read must be made through Asio instead (the socket was made non-blocking meanwhile).
-bool IOStream::end_uring_read(std::error_code& ec, std::size_t& n) {
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+// A plain read through io_uring, reported as Asio reports reads (0 bytes is end of file). Made
+// through Asio instead when the ring answers EAGAIN (see uring_off_).
+asio::awaitable<std::size_t> IOStream::uring_read(asio::mutable_buffer space, bool rely_on_drained,
+                                                  std::error_code& ec) {
+  if (space.size() > 0) {  // a recv() of nothing would read as end of file
+    const std::size_t n =
+        co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
+                                       space.data(), space.size(), &uring_read_, use_ec(ec));
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      if (!ec && n == 0) ec = asio::error::eof;
+      co_return n;
+    }
     uring_off_ = true;
     ec.clear();
-    return false;
   }
-  if (!ec && n == 0) ec = asio::error::eof;
-  return true;
+  co_return co_await detail::drain_aware_read_some(socket_, read_state_, rely_on_drained, space,
+                                                   use_ec(ec));
 }
 
 asio::ip::tcp::socket IOStream::release_socket() {
@@ -333,16 +330,11 @@ asio::awaitable<std::size_t> IOStream::read_into(std::span<char> out, bool parti
     std::error_code ec;
     auto rest = asio::buffer(out.data() + done, out.size() - done);
     std::size_t n = 0;
-    bool have_read = false;
     if (tls_) {
       n = co_await tls_->stream.async_read_some(rest, use_ec(ec));
-      have_read = true;
     } else if (use_uring()) {
-      n = co_await uring_->async_receive(socket_.get_executor(), socket_.native_handle(),
-                                         rest.data(), rest.size(), &uring_read_, use_ec(ec));
-      have_read = end_uring_read(ec, n);
-    }
-    if (!have_read) {
+      n = co_await uring_read(rest, false, ec);
+    } else {
       n = co_await detail::drain_aware_read_some(socket_, read_state_, false, rest, use_ec(ec));
     }
     if (ec) {
@@ -390,15 +382,14 @@ asio::awaitable<void> IOStream::write(std::span<const asio::const_buffer> data,
     if (ec) co_return;
   }
   writing_ = true;
+  std::size_t done = 0;
   if (use_uring()) {
-    co_await uring_write(data, ec);
-    end_write_turn();
-    if (ec) ec = fail(ec);
-    co_return;
+    done = co_await uring_write(data, ec);
+  } else if (!tls_) {
+    // Most responses fit in the socket buffer: hand them over without touching the reactor.
+    done = write_some_now(data);
   }
-  // Most responses fit in the socket buffer: hand them over without touching the reactor.
-  const std::size_t done = tls_ ? 0 : write_some_now(data);
-  if (done < asio::buffer_size(data)) {
+  if (!ec && done < asio::buffer_size(data)) {
     const auto rest = remaining(data, done);
     // Called before each chunk of the composed write: each one is progress.
     auto renewing = [this](const std::error_code& e, std::size_t written) {
@@ -420,43 +411,40 @@ std::size_t IOStream::write_now(std::span<const asio::const_buffer> data) {
   return write_some_now(data);
 }
 
-// write() through io_uring: sent with the other connections' writes of this loop turn.
-asio::awaitable<void> IOStream::uring_write(std::span<const asio::const_buffer> data,
-                                            std::error_code& ec) {
-  std::vector<asio::const_buffer> rest(data.begin(), data.end());
-  std::size_t first = 0;  // rest[first...] is still to send
-  while (first < rest.size()) {
-    if (rest[first].size() == 0) {
-      ++first;
-      continue;
-    }
+// write() through io_uring: sent with the other connections' writes of this loop turn. Returns
+// the bytes sent: all of them, or fewer with `ec` set, or fewer without it when the ring answered
+// EAGAIN (see uring_off_) and write() must send the rest through Asio.
+asio::awaitable<std::size_t> IOStream::uring_write(std::span<const asio::const_buffer> data,
+                                                   std::error_code& ec) {
+  const std::size_t total = asio::buffer_size(data);
+  std::size_t done = 0;
+  while (done < total) {
     iovec iov[64];
     std::size_t count = 0;
-    for (std::size_t i = first; i < rest.size() && count < std::size(iov); ++i) {
-      iov[count++] = {const_cast<void*>(rest[i].data()), rest[i].size()};
+    std::size_t skip = done;  // as remaining(data, done), without its vector
+    for (const asio::const_buffer& b : data) {
+      if (skip >= b.size()) {
+        skip -= b.size();
+        continue;
+      }
+      if (count == std::size(iov)) break;
+      const asio::const_buffer rest = b + skip;
+      iov[count++] = {const_cast<void*>(rest.data()), rest.size()};
+      skip = 0;
     }
     const std::size_t n = co_await uring_->async_send(
         socket_.get_executor(), socket_.native_handle(), iov, count, &uring_write_, use_ec(ec));
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      uring_off_ = true;  // see uring_off_
+      uring_off_ = true;
       ec.clear();
-      co_await asio::async_write(socket_, std::span(rest).subspan(first), use_ec(ec));
-      co_return;
+      break;
     }
-    if (ec) co_return;
-    if (n == 0) {
-      ec = asio::error::connection_reset;
-      co_return;
-    }
+    if (!ec && n == 0) ec = asio::error::connection_reset;
+    if (ec) break;
+    done += n;
     if (write_progress_timeout_.count() > 0) set_timeout(write_progress_timeout_);
-    std::size_t left = n;
-    while (left > 0 && first < rest.size()) {
-      const std::size_t take = std::min(left, rest[first].size());
-      rest[first] += take;
-      left -= take;
-      if (rest[first].size() == 0) ++first;
-    }
   }
+  co_return done;
 }
 
 // One non-blocking send. An error counts as nothing written: the awaited write that follows

@@ -185,21 +185,31 @@ void UringService::ReadyOp::ready(void* owner, asio::detail::operation* base,
   service->arm();
 }
 
-io_uring_sqe* UringService::next_sqe() {
-  Ring& r = *ring_;
-  io_uring_sqe* sqe = io_uring_get_sqe(&r.ring);
+namespace {
+
+io_uring_sqe* free_sqe(io_uring& ring) {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
   if (!sqe) {  // the submission queue is full: hand it over now
-    io_uring_submit(&r.ring);
-    sqe = io_uring_get_sqe(&r.ring);
-  }
-  ++r.queued;
-  if (!r.flush_posted) {
-    r.flush_posted = true;
-    asio::post(*r.context, [this] {
-      if (!ring_->shut_down) flush();
-    });
+    io_uring_submit(&ring);
+    sqe = io_uring_get_sqe(&ring);
   }
   return sqe;
+}
+
+}  // namespace
+
+// An entry to fill in, submitted by the flush this posts (after the handlers already queued).
+io_uring_sqe* UringService::next_sqe() {
+  ++ring_->queued;
+  post_flush();
+  return free_sqe(ring_->ring);
+}
+
+void UringService::post_flush() {
+  if (std::exchange(ring_->flush_posted, true)) return;
+  asio::post(*ring_->context, [this] {
+    if (!ring_->shut_down) flush();
+  });
 }
 
 void UringService::submit_receive(UringOp* op, int fd, void* data, std::size_t size) {
@@ -246,15 +256,10 @@ void UringService::flush() {
     complete_ready(true);
     if (r.queued == 0 && !r.has_work()) return;
   }
-  if (!r.flush_posted) {  // more is ready: after the handlers waiting meanwhile
-    r.flush_posted = true;
-    asio::post(*r.context, [this] {
-      if (!ring_->shut_down) flush();
-    });
-  }
+  post_flush();  // more is ready: after the handlers waiting meanwhile
 }
 
-std::size_t UringService::complete_ready(bool invoke) {
+void UringService::complete_ready(bool invoke) {
   Ring& r = *ring_;
   // Copied out first: completing an operation may submit others.
   struct Result {
@@ -278,7 +283,6 @@ std::size_t UringService::complete_ready(bool invoke) {
     --r.in_flight;
     results[i].op->complete(results[i].result, invoke);
   }
-  return seen;
 }
 
 // Before the reactor and the scheduler (services shut down newest first): the kernel must be done
@@ -297,11 +301,7 @@ void UringService::shutdown() {
           r.in_flight);
       return;
     }
-    io_uring_sqe* sqe = io_uring_get_sqe(&r.ring);
-    if (!sqe) {
-      io_uring_submit(&r.ring);
-      sqe = io_uring_get_sqe(&r.ring);
-    }
+    io_uring_sqe* sqe = free_sqe(r.ring);
     io_uring_prep_cancel(sqe, nullptr, IORING_ASYNC_CANCEL_ANY);
     io_uring_sqe_set_data(sqe, nullptr);
     while (r.in_flight > 0) {

@@ -3,8 +3,8 @@
 // Why: on this kind of machine a syscall costs about a microsecond (page-table isolation in a
 // VM), and a keep-alive request made two of them (recvmsg, send), as nginx's does. Submitted
 // through a ring, a turn of the loop costs one io_uring_enter() for all the connections it
-// served: a server doing nothing else answers 1.7x more requests per CPU-second than the same
-// server on epoll (test/bench/README.md, "io_uring").
+// served: a server doing nothing else answered 1.4-1.7x more requests per CPU-second than the
+// same server on epoll (test/bench/README.md, "io_uring").
 //
 // How it fits Asio: the io_context stays the loop and its epoll reactor still waits. The ring
 // (IORING_SETUP_DEFER_TASKRUN: completions are only processed when this thread asks, never by an
@@ -214,8 +214,9 @@ class UringService final : public asio::execution_context::service {
   void start(asio::io_context& io, asio::detail::scheduler& scheduler);
   void arm();
   io_uring_sqe* next_sqe();
+  void post_flush();
   void flush();
-  std::size_t complete_ready(bool invoke);
+  void complete_ready(bool invoke);
 #endif
 
   std::unique_ptr<Ring> ring_;

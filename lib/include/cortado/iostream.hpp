@@ -207,7 +207,10 @@ class IOStream {
   void park();
   void after_connect();
   asio::awaitable<void> wait_write_turn(std::error_code& ec, std::size_t bytes);
-  asio::awaitable<void> uring_write(std::span<const asio::const_buffer> data, std::error_code& ec);
+  asio::awaitable<std::size_t> uring_read(asio::mutable_buffer space, bool rely_on_drained,
+                                          std::error_code& ec);
+  asio::awaitable<std::size_t> uring_write(std::span<const asio::const_buffer> data,
+                                           std::error_code& ec);
   void end_write_turn();
   std::size_t write_some_now(std::span<const asio::const_buffer> data);
   std::error_code fail(std::error_code ec);
@@ -218,7 +221,6 @@ class IOStream {
 
   // Reads and writes through io_uring (src/uring_service.hpp), where the loop offers it.
   bool use_uring() const { return uring_ && !uring_off_ && !tls_; }
-  bool end_uring_read(std::error_code& ec, std::size_t& n);
   void forget_uring_ops();
 
   tcp::socket socket_;
@@ -226,8 +228,9 @@ class IOStream {
   detail::UringService* uring_ = nullptr;
   detail::UringOp* uring_read_ = nullptr;  // in flight, for cancel
   detail::UringOp* uring_write_ = nullptr;
-  // The socket became non-blocking (an Asio operation on socket()): io_uring would then fail
-  // with EAGAIN instead of waiting, so the stream reads and writes through Asio from then on.
+  // io_uring answered EAGAIN: the socket became non-blocking (an Asio operation on socket())
+  // and the kernel did not wait (a send handed to a worker thread does not), so the stream reads
+  // and writes through Asio from then on.
   bool uring_off_ = false;
   std::unique_ptr<Tls> tls_;
   IOStreamOptions options_;

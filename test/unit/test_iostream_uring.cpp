@@ -1,0 +1,185 @@
+// IOStream over io_uring (CORTADO_IO_URING=1, experimental): the same promises as over epoll.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "cortado/build_config.hpp"
+#include "cortado/ioloop.hpp"
+#include "cortado/iostream.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using cortado::IOLoop;
+using cortado::IOStream;
+using cortado::test::kTestTimeout;
+using cortado::test::socket_pair;
+
+namespace {
+
+// Sets CORTADO_IO_URING=1 for one test: io_contexts read it when their first stream starts.
+struct UringEnabled {
+  UringEnabled() { ::setenv("CORTADO_IO_URING", "1", 1); }
+  ~UringEnabled() { ::unsetenv("CORTADO_IO_URING"); }
+  UringEnabled(const UringEnabled&) = delete;
+  UringEnabled& operator=(const UringEnabled&) = delete;
+};
+
+// Whether this build and this kernel can use io_uring at all.
+bool uring_possible() {
+  if (!CORTADO_HAS_LIBURING) return false;
+  std::ifstream disabled("/proc/sys/kernel/io_uring_disabled");
+  int value = 0;
+  return !(disabled >> value) || value == 0;
+}
+
+int open_rings() {
+  int rings = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.string().find("io_uring") != std::string::npos) ++rings;
+  }
+  return rings;
+}
+
+bool blocking(IOStream& stream) {
+  return (::fcntl(stream.socket().native_handle(), F_GETFL) & O_NONBLOCK) == 0;
+}
+
+std::string pattern(std::size_t size) {
+  std::string data(size, '\0');
+  std::mt19937 random(11);
+  for (auto& c : data) c = static_cast<char>('a' + random() % 26);
+  return data;
+}
+
+asio::awaitable<void> send_all(IOStream* stream, const std::string* data, bool* done) {
+  co_await stream->write(*data);
+  *done = true;
+}
+
+// Lets the loop run `turns` rounds of what is queued (FIFO): a coroutine that starts a read and
+// then waits has had its read submitted by the flush queued behind it after two turns.
+asio::awaitable<void> yield_turns(int turns) {
+  for (int i = 0; i < turns; ++i) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> close_later(IOStream* stream) {
+  co_await yield_turns(2);
+  stream->close();
+}
+
+asio::awaitable<void> write_later(IOStream* stream, std::string data) {
+  co_await yield_turns(2);
+  co_await stream->write(data);
+}
+
+}  // namespace
+
+TEST_CASE("io_uring: streams made in the loop use the ring; 4 MiB and a delimiter arrive intact") {
+  if (!uring_possible()) {
+    MESSAGE("io_uring is not available here (no liburing in the build, or the kernel forbids it)");
+    return;
+  }
+  const UringEnabled enabled;
+  IOLoop loop;
+  const int rings_before = open_rings();
+  loop.run_sync(
+      [](IOLoop& loop, int rings_before) -> asio::awaitable<void> {
+        auto [c, s] = socket_pair(loop.context());
+        IOStream client(std::move(c));
+        IOStream server(std::move(s));
+        CHECK(open_rings() == rings_before + 1);
+        CHECK(blocking(server));  // io_uring waits on blocking sockets itself
+        // More than the socket buffers hold: the send waits in the ring for the reader.
+        const std::string big = pattern(4 << 20);
+        bool sent = false;
+        asio::co_spawn(loop.context(), send_all(&client, &big, &sent), asio::detached);
+        std::string got;
+        while (got.size() < big.size()) {
+          got += co_await server.read_bytes(big.size() - got.size(), true);
+        }
+        CHECK(sent);
+        CHECK(got == big);
+        co_await client.write("line one\r\nline two\r\n");
+        CHECK(co_await server.read_until("\r\n") == "line one\r\n");
+        CHECK(co_await server.read_until("\r\n") == "line two\r\n");
+        CHECK(blocking(server));  // still on the ring
+      }(loop, rings_before),
+      kTestTimeout);
+}
+
+TEST_CASE("io_uring: close() ends a read in flight, and the peer's close reads as end of file") {
+  if (!uring_possible()) {
+    MESSAGE("io_uring is not available here");
+    return;
+  }
+  const UringEnabled enabled;
+  IOLoop loop;
+  loop.run_sync(
+      [](IOLoop& loop) -> asio::awaitable<void> {
+        auto [c, s] = socket_pair(loop.context());
+        IOStream client(std::move(c));
+        IOStream server(std::move(s));
+        // The read is in the kernel when close() comes: only the cancel can end it.
+        asio::co_spawn(loop.context(), close_later(&server), asio::detached);
+        CHECK(co_await server.fill() == cortado::stream_errc::closed);
+        CHECK(server.closed());
+        // The client sees the close (the cancel let the ring release the socket).
+        CHECK(co_await client.fill() == asio::error::eof);
+      }(loop),
+      kTestTimeout);
+}
+
+TEST_CASE("io_uring: an idle stream parks, and one made non-blocking goes on through Asio") {
+  if (!uring_possible()) {
+    MESSAGE("io_uring is not available here");
+    return;
+  }
+  const UringEnabled enabled;
+  IOLoop loop;
+  loop.run_sync(
+      [](IOLoop& loop) -> asio::awaitable<void> {
+        auto [c, s] = socket_pair(loop.context());
+        IOStream client(std::move(c));
+        IOStream server(std::move(s), {.park_after = 10ms});
+        // The deadline sweep cancels the idle read in the ring.
+        CHECK(co_await server.fill_idle() == cortado::stream_errc::parked);
+        CHECK_FALSE(server.closed());
+        // An Asio operation on socket() can make it non-blocking. The stream must go on working:
+        // io_uring then still waits for a recv() or send() (this kernel arms a poll either way),
+        // and where it answers EAGAIN instead (a send handed to a worker thread), the stream
+        // goes on through Asio. Which of the two happens is the kernel's choice, so this checks
+        // the outcome, not the path.
+        server.socket().non_blocking(true);
+        // The read starts before the bytes come.
+        asio::co_spawn(loop.context(), write_later(&client, "after"), asio::detached);
+        CHECK(co_await server.read_bytes(5) == "after");
+        // More than the socket buffers hold: the send waits partway.
+        const std::string big = pattern(4 << 20);
+        bool sent = false;
+        asio::co_spawn(loop.context(), send_all(&server, &big, &sent), asio::detached);
+        std::string got;
+        while (got.size() < big.size()) {
+          got += co_await client.read_bytes(big.size() - got.size(), true);
+        }
+        CHECK(sent);
+        CHECK(got == big);
+      }(loop),
+      kTestTimeout);
+}
