@@ -14,9 +14,10 @@
 // flush, after the handlers already queued.
 //
 // EXPERIMENTAL, off unless the environment sets CORTADO_IO_URING=1. Measured (test/bench/README.md,
-// "io_uring"): 1.17-1.19x nginx's requests per CPU-second at 256 connections, against 0.76-0.89x
-// without it, but p99 latency of 15 ms against nginx's 4.5 ms: some completions wait for an
-// unrelated wake-up of the loop, a stall not yet found. Until it is, the default stays epoll.
+// "io_uring"): 1.17-1.19x nginx's requests per CPU-second at 256 connections in one series
+// (0.76-0.89x without it), 0.96-1.02x in the next, and p99 latency of 12-15 ms against nginx's
+// 3-4.5 ms: some completions wait for an unrelated wake-up of the loop, a stall not yet found.
+// Until it is, the default stays epoll.
 //
 // Used only where it is safe: an io_context created with concurrency hint 1 (IOLoop's; one
 // thread runs it, and the ring is bound to that thread), the epoll reactor of Asio 1.22, and a
