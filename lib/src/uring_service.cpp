@@ -104,10 +104,11 @@ UringService::UringService(asio::execution_context& context)
 void UringService::start(asio::io_context& io, asio::detail::scheduler& scheduler) {
   auto ring = std::make_unique<Ring>();
   io_uring_params params{};
-  // DEFER_TASKRUN: completions are processed only when this thread enters the ring, so the
-  // kernel never interrupts the loop for them; it signals the eventfd instead.
+  // COOP_TASKRUN: the kernel finishes completions when this thread next enters it (any syscall)
+  // instead of interrupting it, and wakes it if it sleeps in epoll_wait. Not DEFER_TASKRUN: that
+  // signals the eventfd through an RCU callback, 13-15 ms late (test/bench/README.md).
   params.flags =
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   if (const int rc = io_uring_queue_init_params(kRingEntries, &ring->ring, &params); rc < 0) {
     log::general().debug("io_uring not used: {}", std::strerror(-rc));
     return;
