@@ -92,9 +92,11 @@ IOStream::IOStream(tcp::socket socket, IOStreamOptions options)
     : socket_(std::move(socket)), options_(options) {
   if (!socket_.is_open()) return;
   uring_ = detail::UringService::usable(socket_.get_executor());
-  // io_uring waits for a blocking socket itself; on a non-blocking one it may answer EAGAIN.
+  // Non-blocking for io_uring too: it arms its own poll on a socket whatever its flags (where a
+  // kernel answers EAGAIN instead, see uring_off_), and a synchronous Asio call on socket() (the
+  // close watch's peek) must never put the loop to sleep.
   std::error_code ignored;
-  if (!uring_) socket_.non_blocking(true, ignored);
+  socket_.non_blocking(true, ignored);
 }
 
 IOStream::IOStream(const asio::any_io_executor& executor, IOStreamOptions options)

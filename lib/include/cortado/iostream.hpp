@@ -228,9 +228,8 @@ class IOStream {
   detail::UringService* uring_ = nullptr;
   detail::UringOp* uring_read_ = nullptr;  // in flight, for cancel
   detail::UringOp* uring_write_ = nullptr;
-  // io_uring answered EAGAIN: the socket became non-blocking (an Asio operation on socket())
-  // and the kernel did not wait (a send handed to a worker thread does not), so the stream reads
-  // and writes through Asio from then on.
+  // io_uring answered EAGAIN for the non-blocking socket instead of waiting (kernels that do not
+  // arm a poll for it), so the stream reads and writes through Asio from then on.
   bool uring_off_ = false;
   std::unique_ptr<Tls> tls_;
   IOStreamOptions options_;
