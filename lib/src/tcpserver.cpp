@@ -29,6 +29,7 @@
 #include "drain_aware_read.hpp"
 #include "parking_lot.hpp"
 #include "release_memory.hpp"
+#include "uring_service.hpp"
 
 namespace cortado {
 namespace {
@@ -339,6 +340,10 @@ void TCPServer::set_ssl_context(std::shared_ptr<asio::ssl::context> context) {
 
 asio::awaitable<void> TCPServer::accept_loop(TCPServer* server, Worker* worker,
                                              tcp::acceptor* acceptor) {
+  // Where streams will use io_uring, the ring opens now (from the loop's thread, as it must)
+  // rather than with the first connection: the server's descriptors and memory are the same
+  // before its first client and after its last.
+  detail::UringService::usable(worker->executor);
   auto backoff = std::chrono::milliseconds(10);
   // Descriptors run out in episodes of many failed accepts: one log line per minute at most.
   std::optional<std::chrono::steady_clock::time_point> last_logged;
