@@ -7,17 +7,16 @@
 // same server on epoll (test/bench/README.md, "io_uring").
 //
 // How it fits Asio: the io_context stays the loop and its epoll reactor still waits. The ring
-// (IORING_SETUP_DEFER_TASKRUN: completions are only processed when this thread asks, never by an
-// interrupt) signals an eventfd when work arrives for it; the reactor watches that eventfd with an
-// operation whose readiness check reads the ring's flags in shared memory, so waiting costs no
-// syscall of its own. Operations started while handlers run are submitted together by one posted
-// flush, after the handlers already queued.
+// (IORING_SETUP_COOP_TASKRUN: the kernel finishes completions when this thread next enters it
+// rather than interrupting it) signals an eventfd when completions are posted; the reactor
+// watches that eventfd with an operation whose readiness check reads the ring's flags in shared
+// memory, so waiting costs no syscall of its own. Operations started while handlers run are
+// submitted together by one posted flush, after the handlers already queued.
 //
-// EXPERIMENTAL, off unless the environment sets CORTADO_IO_URING=1. Measured (test/bench/README.md,
-// "io_uring"): 1.17-1.19x nginx's requests per CPU-second at 256 connections in one series
-// (0.76-0.89x without it), 0.96-1.02x in the next, and p99 latency of 12-15 ms against nginx's
-// 3-4.5 ms: some completions wait for an unrelated wake-up of the loop, a stall not yet found.
-// Until it is, the default stays epoll.
+// On by default; CORTADO_IO_URING=0 in the environment turns it off (every stream then reads and
+// writes through Asio's reactor). Measured (test/bench/README.md, "io_uring"): 1.13-1.16x nginx's
+// requests per CPU-second at 256 connections with the same p99 latency, where epoll made
+// 0.81-0.89x.
 //
 // Used only where it is safe: an io_context created with concurrency hint 1 (IOLoop's; one
 // thread runs it, and the ring is bound to that thread), the epoll reactor of Asio 1.22, and a

@@ -1,4 +1,5 @@
-// IOStream over io_uring (CORTADO_IO_URING=1, experimental): the same promises as over epoll.
+// IOStream over io_uring (the default where the kernel allows it): the same promises as over
+// epoll.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -7,8 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
@@ -30,12 +33,26 @@ using cortado::test::socket_pair;
 
 namespace {
 
-// Sets CORTADO_IO_URING=1 for one test: io_contexts read it when their first stream starts.
-struct UringEnabled {
-  UringEnabled() { ::setenv("CORTADO_IO_URING", "1", 1); }
-  ~UringEnabled() { ::unsetenv("CORTADO_IO_URING"); }
+// The ring for one test's io_contexts, even in a run that turned it off (CORTADO_IO_URING=0):
+// they read the environment when their first stream starts.
+class UringEnabled {
+ public:
+  UringEnabled() {
+    if (const char* value = std::getenv("CORTADO_IO_URING")) saved_ = value;
+    ::setenv("CORTADO_IO_URING", "1", 1);
+  }
+  ~UringEnabled() {
+    if (saved_) {
+      ::setenv("CORTADO_IO_URING", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("CORTADO_IO_URING");
+    }
+  }
   UringEnabled(const UringEnabled&) = delete;
   UringEnabled& operator=(const UringEnabled&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
 };
 
 // Whether this build and this kernel can use io_uring at all.
@@ -144,6 +161,24 @@ TEST_CASE("io_uring: streams made in the loop use the ring; 4 MiB and a delimite
         CHECK(co_await server.read_until("\r\n") == "line two\r\n");
         // At least a read for each delimiter and the writes went through the ring.
         CHECK(submitted(ring) >= submitted_before + 4);
+      }(loop, rings_before),
+      kTestTimeout);
+}
+
+TEST_CASE("io_uring: the default where the kernel allows it") {
+  const char* setting = std::getenv("CORTADO_IO_URING");
+  if (!uring_possible() || (setting && std::string_view(setting) == "0")) {
+    MESSAGE("io_uring is not available here, or this run turned it off");
+    return;
+  }
+  IOLoop loop;
+  const std::size_t rings_before = ring_fds().size();
+  loop.run_sync(
+      [](IOLoop& loop, std::size_t rings_before) -> asio::awaitable<void> {
+        auto [c, s] = socket_pair(loop.context());
+        IOStream server(std::move(s));
+        CHECK(ring_fds().size() == rings_before + 1);
+        co_return;
       }(loop, rings_before),
       kTestTimeout);
 }
