@@ -70,10 +70,11 @@ struct UringService::Ring {
   UringOp* first = nullptr;  // operations in flight
   std::unique_ptr<ReadyOp> ready;
 
-  bool has_work() {
-    return io_uring_cq_ready(&ring) > 0 ||
-           (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN) != 0;
+  // Completions the kernel has not finished yet: it does when this thread next enters it.
+  bool task_work_pending() const {
+    return (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN) != 0;
   }
+  bool has_work() const { return io_uring_cq_ready(&ring) > 0 || task_work_pending(); }
 };
 
 namespace {
@@ -243,20 +244,30 @@ void UringService::cancel(UringOp* op) {
 }
 
 // Submits what handlers queued, lets the kernel finish what it can, and completes the results,
-// round after round while completions queue more.
+// round after round while completions queue more. Enters the kernel only when there is
+// something to submit or task work to run: completions already posted are read from memory.
 void UringService::flush() {
   Ring& r = *ring_;
   r.flush_posted = false;
   for (int round = 0; round < kRoundsPerFlush; ++round) {
+    if (io_uring_sq_ready(&r.ring) > 0 || r.task_work_pending()) enter();
     r.queued = 0;
-    const int rc = io_uring_submit_and_get_events(&r.ring);
-    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-      log::general().error("io_uring_enter: {}", std::strerror(-rc));
-    }
     complete_ready(true);
     if (r.queued == 0 && !r.has_work()) return;
   }
   post_flush();  // more is ready: after the handlers waiting meanwhile
+}
+
+// While this thread is in the kernel anyway, what completes there is read right after: the
+// eventfd would only wake the loop again for it.
+void UringService::enter() {
+  Ring& r = *ring_;
+  io_uring_cq_eventfd_toggle(&r.ring, false);
+  const int rc = io_uring_submit_and_get_events(&r.ring);
+  io_uring_cq_eventfd_toggle(&r.ring, true);
+  if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+    log::general().error("io_uring_enter: {}", std::strerror(-rc));
+  }
 }
 
 void UringService::complete_ready(bool invoke) {

@@ -216,6 +216,7 @@ class UringService final : public asio::execution_context::service {
   io_uring_sqe* next_sqe();
   void post_flush();
   void flush();
+  void enter();
   void complete_ready(bool invoke);
 #endif
 
