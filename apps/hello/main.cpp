@@ -8,6 +8,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 
 #include "cortado/httpserver.hpp"
 #include "cortado/ioloop.hpp"
@@ -142,10 +143,14 @@ int main(int argc, char** argv) {
           asio::detached);
     });
     if (cortado::task_id() <= 0) {
-      fmt::print("cortado hello listening on {}://{}:{}/plaintext\n",
-                 flags.certfile.empty() ? "http" : "https", flags.address,
-                 server.local_endpoints().at(0).port());
-      std::fflush(stdout);
+      // Said from the loop, after the server's first steps there (queued before this): whoever
+      // reads the line finds the server accepting, with the descriptors it keeps (io_uring's).
+      asio::post(loop.executor(), [&server, &flags] {
+        fmt::print("cortado hello listening on {}://{}:{}/plaintext\n",
+                   flags.certfile.empty() ? "http" : "https", flags.address,
+                   server.local_endpoints().at(0).port());
+        std::fflush(stdout);
+      });
     }
     loop.run();
   } catch (const std::exception& e) {
