@@ -326,6 +326,67 @@ TEST_CASE("chat: a waiter whose client disconnects is released at once") {
   CHECK(chat.waiters() == 0);
 }
 
+TEST_CASE("chat: waiters whose clients give up are released while the others go on waiting") {
+  ChatApp chat;
+  Session session = open_page(chat);
+  const std::string cursor = post_message(chat, session, "before").at("id");
+
+  // Ten waiters stay; ten more give up after a while (the client's request_timeout closes their
+  // connections). All are coroutines of one AsyncHTTPClient on a client loop of its own.
+  constexpr int kStaying = 10;
+  constexpr int kLeaving = 10;
+  cortado::IOLoop client_loop;
+  cortado::AsyncHTTPClient client(client_loop.executor(), {.max_clients = kStaying + kLeaving});
+  std::vector<json> answers(kStaying + kLeaving);
+  int staying_left = kStaying;  // touched on the client loop only
+  std::promise<void> all_gave_up;
+  int leaving_left = kLeaving;
+  const auto wait = [](cortado::AsyncHTTPClient& c, HTTPRequest r, json& answer,
+                       std::function<void()> done) -> asio::awaitable<void> {
+    try {
+      const HTTPResponse response = co_await c.fetch(std::move(r));
+      answer = json::parse(response.body);
+    } catch (const std::exception& e) {
+      answer = json{{"error", e.what()}};
+    }
+    done();
+  };
+  for (int i = 0; i < kStaying + kLeaving; ++i) {
+    HTTPRequest request = form_post(session, {{"cursor", cursor}});
+    request.url = chat.t.get_url("/a/message/updates");
+    std::function<void()> done = [&] {
+      if (--staying_left == 0) client_loop.stop();
+    };
+    if (i >= kStaying) {
+      request.request_timeout = 3s;  // long enough for all twenty to be waiting first
+      done = [&] {
+        if (--leaving_left == 0) all_gave_up.set_value();
+      };
+    }
+    asio::co_spawn(client_loop.context(), wait(client, std::move(request), answers[i], done),
+                   asio::detached);
+  }
+  std::jthread client_thread([&] { client_loop.run(); });
+
+  CHECK(chat.eventually([&] { return chat.messages.waiters() == kStaying + kLeaving; }));
+  all_gave_up.get_future().wait();
+  // The server noticed each departure (nothing was written to those sockets: an error would be
+  // logged, and the log capture fails the test on one) and kept the others.
+  CHECK(chat.eventually([&] { return chat.messages.waiters() == kStaying; }));
+  for (int i = kStaying; i < kStaying + kLeaving; ++i) {
+    CHECK_MESSAGE(answers[i].contains("error"), answers[i].dump());
+  }
+
+  const json posted = post_message(chat, session, "still here?");
+  client_thread.join();  // every staying fetch is done
+  for (int i = 0; i < kStaying; ++i) {
+    REQUIRE_MESSAGE(answers[i].contains("messages"), answers[i].dump());
+    REQUIRE(answers[i]["messages"].size() == 1);
+    CHECK(answers[i]["messages"][0] == posted);
+  }
+  CHECK(chat.waiters() == 0);
+}
+
 TEST_CASE("chat: close() answers every waiter with no messages, for a quick shutdown") {
   ChatApp chat;
   Session session = open_page(chat);
