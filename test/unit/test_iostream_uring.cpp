@@ -126,6 +126,26 @@ asio::awaitable<void> write_later(IOStream* stream, std::string data) {
   co_await stream->write(data);
 }
 
+// Runs `body(loop, client, server)` on a loop with the ring on, with a connected pair of
+// streams; where io_uring is not available, says so and skips.
+template <class Body>
+void with_ring_streams(Body body, cortado::IOStreamOptions server_options = {}) {
+  if (!uring_possible()) {
+    MESSAGE("io_uring is not available here");
+    return;
+  }
+  const UringEnabled enabled;
+  IOLoop loop;
+  loop.run_sync(
+      [](IOLoop& loop, Body body, cortado::IOStreamOptions options) -> asio::awaitable<void> {
+        auto [c, s] = socket_pair(loop.context());
+        IOStream client(std::move(c));
+        IOStream server(std::move(s), options);
+        co_await body(loop, client, server);
+      }(loop, std::move(body), server_options),
+      kTestTimeout);
+}
+
 }  // namespace
 
 TEST_CASE("io_uring: streams made in the loop use the ring; 4 MiB and a delimiter arrive intact") {
@@ -184,39 +204,19 @@ TEST_CASE("io_uring: the default where the kernel allows it") {
 }
 
 TEST_CASE("io_uring: close() ends a read in flight, and the peer's close reads as end of file") {
-  if (!uring_possible()) {
-    MESSAGE("io_uring is not available here");
-    return;
-  }
-  const UringEnabled enabled;
-  IOLoop loop;
-  loop.run_sync(
-      [](IOLoop& loop) -> asio::awaitable<void> {
-        auto [c, s] = socket_pair(loop.context());
-        IOStream client(std::move(c));
-        IOStream server(std::move(s));
-        // The read is in the kernel when close() comes: only the cancel can end it.
-        asio::co_spawn(loop.context(), close_later(&server), asio::detached);
-        CHECK(co_await server.fill() == cortado::stream_errc::closed);
-        CHECK(server.closed());
-        // The client sees the close (the cancel let the ring release the socket).
-        CHECK(co_await client.fill() == asio::error::eof);
-      }(loop),
-      kTestTimeout);
+  with_ring_streams([](IOLoop& loop, IOStream& client, IOStream& server) -> asio::awaitable<void> {
+    // The read is in the kernel when close() comes: only the cancel can end it.
+    asio::co_spawn(loop.context(), close_later(&server), asio::detached);
+    CHECK(co_await server.fill() == cortado::stream_errc::closed);
+    CHECK(server.closed());
+    // The client sees the close (the cancel let the ring release the socket).
+    CHECK(co_await client.fill() == asio::error::eof);
+  });
 }
 
 TEST_CASE("io_uring: an idle stream parks, and a send larger than the socket buffers waits") {
-  if (!uring_possible()) {
-    MESSAGE("io_uring is not available here");
-    return;
-  }
-  const UringEnabled enabled;
-  IOLoop loop;
-  loop.run_sync(
-      [](IOLoop& loop) -> asio::awaitable<void> {
-        auto [c, s] = socket_pair(loop.context());
-        IOStream client(std::move(c));
-        IOStream server(std::move(s), {.park_after = 10ms});
+  with_ring_streams(
+      [](IOLoop& loop, IOStream& client, IOStream& server) -> asio::awaitable<void> {
         // The deadline sweep cancels the idle read in the ring.
         CHECK(co_await server.fill_idle() == cortado::stream_errc::parked);
         CHECK_FALSE(server.closed());
@@ -234,32 +234,21 @@ TEST_CASE("io_uring: an idle stream parks, and a send larger than the socket buf
         }
         CHECK(sent);
         CHECK(got == big);
-      }(loop),
-      kTestTimeout);
+      },
+      {.park_after = 10ms});
 }
 
 TEST_CASE("io_uring: a peek on socket() while nothing is there does not block the loop") {
-  if (!uring_possible()) {
-    MESSAGE("io_uring is not available here");
-    return;
-  }
-  const UringEnabled enabled;
-  IOLoop loop;
-  loop.run_sync(
-      [](IOLoop& loop) -> asio::awaitable<void> {
-        auto [c, s] = socket_pair(loop.context());
-        IOStream client(std::move(c));
-        IOStream server(std::move(s));
-        co_await client.write("request");
-        CHECK(co_await server.read_bytes(7) == "request");
-        // What the close watch does once epoll says the socket was readable: the ring has read
-        // the bytes already, so the peek must answer would_block rather than wait (on a blocking
-        // socket it would wait forever: checked first so that the test fails instead).
-        REQUIRE(non_blocking(server));
-        char byte = 0;
-        std::error_code ec;
-        server.socket().receive(asio::buffer(&byte, 1), asio::ip::tcp::socket::message_peek, ec);
-        CHECK(ec == asio::error::would_block);
-      }(loop),
-      kTestTimeout);
+  with_ring_streams([](IOLoop&, IOStream& client, IOStream& server) -> asio::awaitable<void> {
+    co_await client.write("request");
+    CHECK(co_await server.read_bytes(7) == "request");
+    // What the close watch does once epoll says the socket was readable: the ring has read
+    // the bytes already, so the peek must answer would_block rather than wait (on a blocking
+    // socket it would wait forever: checked first so that the test fails instead).
+    REQUIRE(non_blocking(server));
+    char byte = 0;
+    std::error_code ec;
+    server.socket().receive(asio::buffer(&byte, 1), asio::ip::tcp::socket::message_peek, ec);
+    CHECK(ec == asio::error::would_block);
+  });
 }
