@@ -106,8 +106,8 @@ void UringService::start(asio::io_context& io, asio::detail::scheduler& schedule
   auto ring = std::make_unique<Ring>();
   io_uring_params params{};
   // COOP_TASKRUN: the kernel finishes completions when this thread next enters it (any syscall)
-  // instead of interrupting it, and wakes it if it sleeps in epoll_wait. Not DEFER_TASKRUN: that
-  // signals the eventfd through an RCU callback, 13-15 ms late (test/bench/README.md).
+  // instead of interrupting it, and wakes it if it sleeps in epoll_wait. Not DEFER_TASKRUN: with
+  // it the eventfd was signalled 13-17 ms after the completion (test/bench/README.md).
   params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   if (const int rc = io_uring_queue_init_params(kRingEntries, &ring->ring, &params); rc < 0) {
     log::general().debug("io_uring not used: {}", std::strerror(-rc));

@@ -14,9 +14,11 @@
 // submitted together by one posted flush, after the handlers already queued.
 //
 // On by default; CORTADO_IO_URING=0 in the environment turns it off (every stream then reads and
-// writes through Asio's reactor). Measured (test/bench/README.md, "io_uring"): 1.13-1.16x nginx's
-// requests per CPU-second at 256 connections with the same p99 latency, where epoll made
-// 0.81-0.89x.
+// writes through Asio's reactor). Measured (test/bench/README.md, "io_uring"): 1.16-1.24x nginx's
+// requests per CPU-second at 256 connections with p99 below nginx's, where epoll made
+// 0.89-0.91x; with a single connection it costs more than epoll (0.66x nginx against 0.92x).
+// One side effect for code on the loop's thread: a completion interrupts a blocking poll() or
+// epoll_wait() there (EINTR), as a signal would.
 //
 // Used only where it is safe: an io_context created with concurrency hint 1 (IOLoop's; one
 // thread runs it, and the ring is bound to that thread), the epoll reactor of Asio 1.22, and a
