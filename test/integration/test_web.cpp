@@ -22,9 +22,11 @@ using cortado::testing::AsyncHTTPTestCase;
 namespace {
 
 // Failures from the testing module's log capture become doctest failures.
+void fail_through_doctest(const std::string& message) {
+  ADD_FAIL_CHECK_AT(__FILE__, __LINE__, message);
+}
 const bool fail_handler_installed = [] {
-  AsyncHTTPTestCase::set_fail_handler(
-      [](const std::string& message) { ADD_FAIL_CHECK_AT(__FILE__, __LINE__, message); });
+  AsyncHTTPTestCase::set_fail_handler(fail_through_doctest);
   return true;
 }();
 
@@ -655,4 +657,207 @@ TEST_CASE("a client that leaves wakes its handler: on_connection_close, wait can
   CHECK(closed.wait());
   CHECK(cancelled.wait());
   CHECK(closed_calls == 1);
+}
+
+namespace {
+// What a streaming handler has seen of its body, shared with the test's thread.
+struct Pieces {
+  // Waits (with a generous bound) until the pieces received so far make `expected`.
+  bool wait_for_body(std::string_view expected, std::chrono::seconds bound = 10s) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, bound, [&] { return body == expected; });
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::string body;
+  int calls = 0;
+  bool running = false;                // a data_received call has started and not yet returned
+  bool overlapped = false;             // one started while another was running
+  asio::steady_timer* hold = nullptr;  // a piece containing "hold" waits on it
+};
+Pieces pieces;
+
+struct PieceUpload : web::RequestHandler {
+  static constexpr bool stream_request_body = true;
+  asio::awaitable<void> data_received(std::string_view chunk) override {
+    const std::string piece(chunk);
+    {
+      std::lock_guard lock(pieces.mutex);
+      pieces.overlapped = pieces.overlapped || pieces.running;
+      pieces.running = true;
+      ++pieces.calls;
+      pieces.body += piece;
+      pieces.cv.notify_all();
+    }
+    if (piece.find("hold") != std::string::npos) {
+      try {
+        co_await pieces.hold->async_wait(asio::use_awaitable);
+      } catch (const std::system_error&) {  // cancelled by the test: carry on
+      }
+    }
+    std::lock_guard lock(pieces.mutex);
+    pieces.running = false;
+  }
+  asio::awaitable<void> put() override {
+    std::lock_guard lock(pieces.mutex);
+    write(pieces.body);
+    co_return;
+  }
+};
+
+struct Named : web::RequestHandler {
+  void initialize(const std::string& name) { name_ = name; }
+  asio::awaitable<void> get() override {
+    write(name_);
+    co_return;
+  }
+  std::string name_;
+};
+}  // namespace
+
+TEST_CASE("streaming bodies: each piece as it arrives, one data_received call at a time") {
+  web::Application app({web::url<PieceUpload>("/pieces")});
+  AsyncHTTPTestCase t(app);
+  {
+    std::lock_guard lock(pieces.mutex);
+    pieces.body.clear();
+    pieces.calls = 0;
+    pieces.running = pieces.overlapped = false;
+  }
+  asio::steady_timer hold(t.io_loop().context(), std::chrono::hours(1));
+  pieces.hold = &hold;
+  cortado::test::RawClient c(t.get_http_port());
+  // A chunked body whose chunks are sent one by one, each after the server has taken the last.
+  c.send(
+      "PUT /pieces HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "6\r\nfirst-\r\n");
+  REQUIRE(pieces.wait_for_body("first-"));
+  c.send("5\r\nhold-\r\n");
+  REQUIRE(pieces.wait_for_body("first-hold-"));
+  // The handler is suspended in data_received("hold-"): the rest of the body arrives meanwhile,
+  // and must wait for that call to return.
+  c.send("4\r\nlast\r\n0\r\n\r\n");
+  asio::post(t.io_loop().context(), [&hold] { hold.cancel(); });
+  const auto r = c.read_response();
+  CHECK(r.code == 200);
+  CHECK(r.body == "first-hold-last");
+  std::lock_guard lock(pieces.mutex);
+  CHECK(pieces.calls >= 3);
+  CHECK_FALSE(pieces.overlapped);
+  CHECK_FALSE(pieces.running);
+}
+
+TEST_CASE("XSRF: the X-CSRFToken header carries the token too") {
+  web::Application app({web::url<Form>("/form")}, {.cookie_secret = "s", .xsrf_cookies = true});
+  AsyncHTTPTestCase t(app);
+  std::string cookie(t.fetch("/form").headers.get("Set-Cookie"));
+  cookie = cookie.substr(0, cookie.find(';'));
+  const std::string token = cookie.substr(cookie.find('=') + 1);
+  HTTPRequest header = with_method("POST", "x=1");
+  header.headers.set("Cookie", cookie);
+  header.headers.set("X-CSRFToken", token);
+  auto accepted = t.fetch("/form", header);
+  CHECK(accepted.code == 200);
+  CHECK(accepted.body == "accepted");
+  {
+    auto logged = t.expect_log("general", "XSRF cookie does not match");
+    HTTPRequest wrong = with_method("POST", "x=1");
+    wrong.headers.set("Cookie", cookie);
+    wrong.headers.set("X-CSRFToken", "2|00000000|11111111|1");
+    CHECK(t.fetch("/form", wrong).code == 403);
+  }
+}
+
+TEST_CASE("the access log logs 2xx/3xx at INFO, 4xx at WARNING and 5xx at ERROR") {
+  web::Application app({web::url<Output>("/out"), web::url<Errors>("/err")});
+  AsyncHTTPTestCase t(app);
+  cortado::log::access().set_level(cortado::log::Level::info);
+  CHECK(t.fetch("/out?what=finish").code == 200);
+  HTTPRequest no_follow;
+  no_follow.follow_redirects = false;
+  CHECK(t.fetch("/out?what=redirect", no_follow).code == 301);
+  CHECK(t.fetch("/out?what=status").code == 418);
+  CHECK(t.fetch("/nowhere").code == 404);
+  CHECK(t.fetch("/err?kind=send_error").code == 503);
+  {
+    auto logged = t.expect_log("application", "boom");
+    CHECK(t.fetch("/err?kind=runtime").code == 500);
+  }
+  // The level of the one access record for a request line.
+  const auto records = t.logs();
+  const auto level_of = [&](std::string_view line) {
+    std::vector<cortado::log::Level> levels;
+    for (const auto& r : records) {
+      if (r.channel == "access" && r.message.starts_with(line)) levels.push_back(r.level);
+    }
+    REQUIRE_MESSAGE(levels.size() == 1, line);
+    return levels[0];
+  };
+  using cortado::log::Level;
+  CHECK(level_of("200 GET /out?what=finish (127.0.0.1) ") == Level::info);
+  CHECK(level_of("301 GET /out?what=redirect (127.0.0.1) ") == Level::info);
+  CHECK(level_of("418 GET /out?what=status (127.0.0.1) ") == Level::warning);
+  CHECK(level_of("404 GET /nowhere (127.0.0.1) ") == Level::warning);
+  CHECK(level_of("503 GET /err?kind=send_error (127.0.0.1) ") == Level::error);
+  CHECK(level_of("500 GET /err?kind=runtime (127.0.0.1) ") == Level::error);
+}
+
+TEST_CASE("add_handlers routes by Host; other hosts get the default routes") {
+  web::Application app({web::url<Named>("/where", std::string("any host"))});
+  app.add_handlers("api\\.example\\.com", {web::url<Named>("/where", std::string("api")),
+                                           web::url<Named>("/api-only", std::string("api"))});
+  AsyncHTTPTestCase t(app);
+  CHECK(t.fetch("/where", with_header("Host", "api.example.com")).body == "api");
+  // Matched on the host name: no port, any case.
+  CHECK(t.fetch("/where", with_header("Host", "API.Example.com:8080")).body == "api");
+  CHECK(t.fetch("/api-only", with_header("Host", "api.example.com")).code == 200);
+  CHECK(t.fetch("/where", with_header("Host", "www.example.com")).body == "any host");
+  CHECK(t.fetch("/where", with_header("Host", "xapi.example.com")).body == "any host");
+  CHECK(t.fetch("/where").body == "any host");
+  CHECK(t.fetch("/api-only", with_header("Host", "www.example.com")).code == 404);
+
+  // With default_host, hosts that match no pattern are routed as if sent to it.
+  web::Application with_default({web::url<Named>("/where", std::string("any host"))},
+                                {.default_host = "main.example.com"});
+  with_default.add_handlers("main\\.example\\.com",
+                            {web::url<Named>("/where", std::string("main"))});
+  with_default.add_handlers("api\\.example\\.com", {web::url<Named>("/where", std::string("api"))});
+  AsyncHTTPTestCase t2(with_default);
+  CHECK(t2.fetch("/where", with_header("Host", "api.example.com")).body == "api");
+  CHECK(t2.fetch("/where", with_header("Host", "main.example.com")).body == "main");
+  CHECK(t2.fetch("/where", with_header("Host", "other.example.com")).body == "main");
+}
+
+TEST_CASE("the testing module fails a test on an unexpected warning, not an expected one") {
+  std::vector<std::string> failures;  // written only from this thread (see below)
+  AsyncHTTPTestCase::set_fail_handler([&](const std::string& m) { failures.push_back(m); });
+  struct Restore {
+    ~Restore() { AsyncHTTPTestCase::set_fail_handler(fail_through_doctest); }
+  } restore;
+  web::Application app;
+  app.get("/warn", [](web::RequestHandler& h) -> asio::awaitable<void> {
+    cortado::log::general().warning("something odd in {}", h.request().path);
+    h.write("ok");
+    co_return;
+  });
+  {
+    AsyncHTTPTestCase t(app);
+    {
+      auto expected = t.expect_log("general", "something odd");
+      CHECK(t.fetch("/warn").code == 200);
+    }
+    CHECK(t.fetch("/warn?again=1").code == 200);
+    CHECK(failures.empty());  // reported when the test case ends, on the test's thread
+  }
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find("unexpected log record") != std::string::npos);
+  CHECK(failures[0].find("something odd in /warn") != std::string::npos);
+  // An expected log that never comes fails too.
+  failures.clear();
+  {
+    AsyncHTTPTestCase t(app);
+    auto expected = t.expect_log("application", "never logged");
+  }
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find("never logged") != std::string::npos);
 }

@@ -46,7 +46,8 @@ class HTTPServerRequest {
   const Files& files() const;
   const Arguments& arguments() const;
   const std::vector<Cookie>& cookies() const;
-  // Form parsing limits (set by the server from its options).
+  // Form parsing limits: FormLimits' defaults unless the handler sets others before the form
+  // is first read (query_arguments(), body_arguments(), files(), arguments()).
   FormLimits form_limits{};
 
   // Clears every field for the next request on the same connection, keeping capacity.
