@@ -237,6 +237,45 @@ struct Text : web::RequestHandler {
   }
 };
 
+struct CustomEtag : web::RequestHandler {
+  std::optional<std::string> compute_etag() override {
+    if (get_argument("none", "") == "1") return std::nullopt;  // no ETag at all
+    return "\"v7\"";
+  }
+  asio::awaitable<void> get() override {
+    write("the content of version 7");
+    co_return;
+  }
+};
+
+struct Image : web::RequestHandler {
+  asio::awaitable<void> get() override {
+    set_header("Content-Type", "image/png");
+    write(std::string(4096, 'p'));
+    co_return;
+  }
+};
+
+// Streams its body, but only for a client that says who it is.
+struct Guarded : web::RequestHandler {
+  static constexpr bool stream_request_body = true;
+  asio::awaitable<void> prepare() override {
+    if (request().headers.get("Authorization").empty()) {
+      throw web::HTTPError(401, "no credentials");
+    }
+    co_return;
+  }
+  asio::awaitable<void> data_received(std::string_view chunk) override {
+    bytes_ += chunk.size();
+    co_return;
+  }
+  asio::awaitable<void> put() override {
+    write(fmt::format("{} bytes", bytes_));
+    co_return;
+  }
+  std::size_t bytes_ = 0;
+};
+
 }  // namespace
 
 TEST_CASE("the lifecycle runs initialize, prepare, the method, then on_finish") {
@@ -860,4 +899,56 @@ TEST_CASE("the testing module fails a test on an unexpected warning, not an expe
   }
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].find("never logged") != std::string::npos);
+}
+
+TEST_CASE("compute_etag can be overridden, or return nothing for no ETag") {
+  web::Application app({web::url<CustomEtag>("/v")});
+  AsyncHTTPTestCase t(app);
+  CHECK(t.fetch("/v").headers.get("Etag") == "\"v7\"");
+  auto same = t.fetch("/v", with_header("If-None-Match", "\"v7\""));
+  CHECK(same.code == 304);
+  CHECK(same.body.empty());
+  auto none = t.fetch("/v?none=1", with_header("If-None-Match", "\"v7\""));
+  CHECK(none.code == 200);
+  CHECK_FALSE(none.headers.contains("Etag"));
+  CHECK(none.body == "the content of version 7");
+}
+
+TEST_CASE("compress_response leaves a type that does not compress alone") {
+  web::Application app({web::url<Image>("/img")}, {.compress_response = true});
+  AsyncHTTPTestCase t(app);
+  HTTPRequest raw = with_header("Accept-Encoding", "gzip");
+  raw.decompress_response = false;
+  auto r = t.fetch("/img", raw);
+  CHECK(r.code == 200);
+  CHECK_FALSE(r.headers.contains("Content-Encoding"));
+  CHECK(r.body == std::string(4096, 'p'));
+}
+
+TEST_CASE("debug turns serve_traceback on") {
+  web::Application app({web::url<Errors>("/err")}, {.debug = true});
+  AsyncHTTPTestCase t(app);
+  auto logged = t.expect_log("application", "boom");
+  auto r = t.fetch("/err?kind=runtime");
+  CHECK(r.code == 500);
+  CHECK(r.body.find("std::runtime_error: boom") != std::string::npos);
+}
+
+TEST_CASE("streaming bodies: prepare can refuse with 401 before the body is read") {
+  web::Application app({web::url<Guarded>("/guarded")});
+  AsyncHTTPTestCase t(app);
+  {
+    // No 100 Continue for a refused body: the client never has to send it.
+    cortado::test::RawClient c(t.get_http_port());
+    auto logged = t.expect_log("general", "no credentials");
+    c.send(
+        "PUT /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+        "\r\n");
+    auto r = c.read_response();
+    CHECK(r.code == 401);
+    CHECK(r.headers.get("Connection") == "close");
+  }
+  HTTPRequest allowed = with_method("PUT", std::string(3000, 'g'));
+  allowed.headers.add("Authorization", "Bearer someone");
+  CHECK(t.fetch("/guarded", allowed).body == "3000 bytes");
 }
