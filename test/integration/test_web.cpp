@@ -276,6 +276,23 @@ struct Guarded : web::RequestHandler {
   std::size_t bytes_ = 0;
 };
 
+// A route's named groups arrive as path_kwargs, percent-decoded, and path_args stays empty.
+struct Kwargs : web::RequestHandler {
+  asio::awaitable<void> get() override {
+    write(fmt::format("{}/{}/{}", path_kwargs().at("user"), path_kwargs().at("item"),
+                      path_args().size()));
+    co_return;
+  }
+};
+
+struct Plural : web::RequestHandler {
+  asio::awaitable<void> post() override {
+    write(fmt::format("{}|{}|{}", fmt::join(get_query_arguments("x"), ","),
+                      fmt::join(get_body_arguments("x"), ","), fmt::join(get_arguments("x"), ",")));
+    co_return;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("the lifecycle runs initialize, prepare, the method, then on_finish") {
@@ -951,4 +968,15 @@ TEST_CASE("streaming bodies: prepare can refuse with 401 before the body is read
   HTTPRequest allowed = with_method("PUT", std::string(3000, 'g'));
   allowed.headers.add("Authorization", "Bearer someone");
   CHECK(t.fetch("/guarded", allowed).body == "3000 bytes");
+}
+
+TEST_CASE("named groups arrive as path_kwargs; the plural argument getters") {
+  web::Application app(
+      {web::url<Kwargs>("/u/(?P<user>[^/]+)/items/(?P<item>\\d+)"), web::url<Plural>("/plural")});
+  AsyncHTTPTestCase t(app);
+  CHECK(t.fetch("/u/ann%20b/items/42").body == "ann b/42/0");
+  CHECK(t.fetch("/u/ann/items/x", with_method("GET")).code == 404);
+  HTTPRequest post = with_method("POST", "x=3&x=4");
+  post.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  CHECK(t.fetch("/plural?x=1&x=2", post).body == "1,2|3,4|1,2,3,4");
 }
