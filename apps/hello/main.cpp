@@ -115,22 +115,15 @@ int main(int argc, char** argv) {
       },
       {.debug = flags.debug});
   try {
-    // Pre-forked children inherit the listening sockets, as in Tornado: bind, fork, then loop.
-    std::vector<int> sockets;
-    if (flags.processes != 1) {
-      sockets = cortado::bind_sockets(flags.port, flags.address);
-      cortado::fork_processes(flags.processes);
-    }
     cortado::IOLoop loop;
     cortado::HTTPServer server(loop.executor(), app, server_options(flags), flags.threads);
     if (!flags.certfile.empty()) {
       server.set_ssl_context(cortado::make_server_ssl_context(flags.certfile, flags.keyfile));
     }
-    if (flags.processes != 1) {
-      server.add_sockets(sockets);
-    } else {
-      server.listen(flags.port, flags.address);
-    }
+    // As in Tornado: bind, then start(n) forks n children that share the listening sockets and
+    // each run their own loop (1: serve from this process).
+    server.bind(flags.port, flags.address);
+    server.start(flags.processes);
     // Drain on SIGINT/SIGTERM: finish what is in flight, then stop.
     loop.handle_signals([&](int) {
       asio::co_spawn(

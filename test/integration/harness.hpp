@@ -83,6 +83,9 @@ struct CommandResult {
 // Runs a shell command, capturing stdout.
 CommandResult run_command(const std::string& command);
 
+// Data segments the kernel has received on a TCP socket (TCP_INFO's tcpi_data_segs_in).
+unsigned data_segments_received(int fd);
+
 std::string request_bytes(std::string_view method, std::string_view target,
                           std::string_view extra_headers = {}, std::string_view body = {});
 

@@ -1,20 +1,28 @@
 #include <doctest/doctest.h>
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
 #include "app_process.hpp"
 #include "cortado/gzip.hpp"
+#include "cortado/ioloop.hpp"
 #include "cortado/log.hpp"
 #include "harness.hpp"
 
@@ -197,7 +205,7 @@ TEST_CASE("no_keep_alive closes every connection after one response") {
   CHECK(c.closed_by_peer());
 }
 
-TEST_CASE("20 pipelined requests in one write are answered in order") {
+TEST_CASE("20 pipelined requests in one write are answered in order, in one write") {
   ServerThread s(routes);
   RawClient c(s.port());
   std::string batch;
@@ -206,6 +214,9 @@ TEST_CASE("20 pipelined requests in one write are answered in order") {
   }
   c.send(batch);
   for (int i = 0; i < 20; ++i) CHECK(c.read_response().body == fmt::format("request {}", i));
+  // The batch arrived in one read, so its 20 responses left in one write: on loopback (no
+  // segmentation below 64 KiB) the client's kernel counts a single data segment received.
+  CHECK(cortado::test::data_segments_received(c.socket().native_handle()) == 1);
 }
 
 TEST_CASE("a request delivered one byte at a time is parsed") {
@@ -735,52 +746,171 @@ TEST_CASE("curl: keep-alive reuse, chunked upload and download") {
   CHECK(down.output == "one,two,three");
 }
 
-#ifdef CORTADO_HAVE_HELLO
-TEST_CASE("pre-fork: apps/hello --processes 2 serves from both children and drains on SIGTERM") {
-  // A free port: bind port 0, note it, release it (a clash only makes the server fail loudly).
-  std::uint16_t port = 0;
-  {
-    asio::io_context context;
-    asio::ip::tcp::acceptor probe(context, {asio::ip::make_address("127.0.0.1"), 0});
-    port = probe.local_endpoint().port();
+namespace {
+
+// A line from a pipe, waiting at most `timeout` for each byte; what was read so far on a
+// timeout or end of file.
+std::string read_line_within(int fd, std::chrono::milliseconds timeout) {
+  std::string line;
+  for (char c = 0;;) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(timeout.count())) != 1) return line;
+    if (::read(fd, &c, 1) != 1 || c == '\n') return line;
+    line.push_back(c);
   }
-  const std::string binary = CORTADO_BINARY_DIR "/apps/hello/cortado_hello";
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const std::string port_arg = std::to_string(port);
-    ::execl(binary.c_str(), binary.c_str(), "--port", port_arg.c_str(), "--processes", "2",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  // Wait (bounded) until a child accepts.
-  std::optional<RawClient> client;
-  for (int attempt = 0; attempt < 500 && !client; ++attempt) {
-    try {
-      client.emplace(port);
-    } catch (const std::system_error&) {
-      std::this_thread::sleep_for(20ms);  // the server is still starting: poll, bounded
+}
+
+// A forked process leading its own process group; killed with the whole group unless stopped.
+class ProcessGroup {
+ public:
+  explicit ProcessGroup(pid_t leader)
+      : leader_(leader), exited_(static_cast<int>(::syscall(SYS_pidfd_open, leader, 0))) {}
+  ~ProcessGroup() {
+    if (leader_ > 0) {
+      ::kill(-leader_, SIGKILL);
+      ::waitpid(leader_, nullptr, 0);
     }
+    if (exited_ >= 0) ::close(exited_);
   }
-  REQUIRE(client);
-  for (int i = 0; i < 20; ++i) {
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  // Signals the leader and waits up to `timeout` for it to exit: its exit status, or nothing.
+  std::optional<int> stop(int signal, std::chrono::milliseconds timeout) {
+    ::kill(leader_, signal);
+    pollfd done{exited_, POLLIN, 0};
+    if (exited_ < 0 || ::poll(&done, 1, static_cast<int>(timeout.count())) != 1) return {};
+    int status = -1;
+    ::waitpid(leader_, &status, 0);
+    leader_ = -1;
+    if (!WIFEXITED(status)) return {};
+    return WEXITSTATUS(status);
+  }
+
+ private:
+  pid_t leader_;
+  int exited_;
+};
+
+// The master of a pre-forked HTTPServer, as a user writes one: bind, start(2), run. start()
+// returns in each child. A child says "<pid> <port>" on `report` once it accepts. /pid answers
+// with the child's pid; /hold says "held <pid>" and then blocks that child's loop until the test
+// writes to `release`, so that the child accepts nothing meanwhile.
+[[noreturn]] void run_preforked_server(int report, int release) {
+  const auto say = [report](const std::string& line) {
+    (void)!::write(report, line.data(), line.size());
+  };
+  cortado::IOLoop loop;
+  cortado::HTTPServer server(loop.executor(),
+                             [&say, release](HTTPServerRequest& request) -> asio::awaitable<void> {
+                               const std::string pid = std::to_string(::getpid());
+                               if (request.path == "/hold") {
+                                 say("held " + pid + "\n");
+                                 char byte = 0;
+                                 (void)!::read(release, &byte, 1);
+                               }
+                               co_await cortado::respond(request, 200, pid);
+                             });
+  server.bind(0, "127.0.0.1");
+  server.start(2);
+  asio::post(loop.executor(), [&] {
+    say(fmt::format("{} {}\n", ::getpid(), server.local_endpoints().at(0).port()));
+  });
+  loop.handle_signals([&](int) {
+    asio::co_spawn(
+        loop.context(),
+        [&]() -> asio::awaitable<void> {
+          co_await server.close_all_connections(1s);
+          loop.stop();
+        },
+        asio::detached);
+  });
+  loop.run();
+  ::_exit(0);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "pre-fork: HTTPServer bind + start(2): both children accept on one port; SIGTERM ends all") {
+  int report[2];
+  int release[2];
+  REQUIRE(::pipe(report) == 0);
+  REQUIRE(::pipe(release) == 0);
+  std::fflush(nullptr);  // or the children flush this process's buffered output again
+  const pid_t master = ::fork();
+  REQUIRE(master >= 0);
+  if (master == 0) {
+    ::setpgid(0, 0);  // the master and its children: one group for the test to kill
+    run_preforked_server(report[1], release[0]);
+  }
+  ::setpgid(master, master);
+  ::close(report[1]);
+  ::close(release[0]);
+  ProcessGroup group(master);
+  std::set<std::string> children;
+  std::uint16_t port = 0;
+  for (int i = 0; i < 2; ++i) {
+    const std::string line = read_line_within(report[0], 20s);
+    const auto space = line.find(' ');
+    REQUIRE(space != std::string::npos);
+    children.insert(line.substr(0, space));
+    port = static_cast<std::uint16_t>(std::stoi(line.substr(space + 1)));
+  }
+  REQUIRE(children.size() == 2);
+
+  RawClient held(port);
+  held.send(request_bytes("GET", "/hold"));
+  const std::string holding = read_line_within(report[0], 20s);
+  REQUIRE(holding.starts_with("held "));
+  const std::string busy = holding.substr(5);
+  CHECK(children.count(busy) == 1);
+  // With that child's loop blocked, the other child takes every new connection.
+  for (int i = 0; i < 3; ++i) {
     RawClient c(port);
+    c.send(request_bytes("GET", "/pid"));
+    const std::string answered_by = c.read_response().body;
+    CHECK(children.count(answered_by) == 1);
+    CHECK(answered_by != busy);
+  }
+  REQUIRE(::write(release[1], "x", 1) == 1);
+  CHECK(held.read_response().body == busy);
+
+  // The master forwards SIGTERM to both children, which drain and exit 0; then it exits 0.
+  CHECK(group.stop(SIGTERM, 20s) == 0);
+  CHECK(held.closed_by_peer());
+  ::close(report[0]);
+  ::close(release[1]);
+}
+
+#ifdef CORTADO_HAVE_HELLO
+TEST_CASE("pre-fork: apps/hello --processes 2 runs two children that serve and drain on SIGTERM") {
+  cortado::test::AppProcess app(cortado::test::app_binary("hello"), {"--processes", "2"});
+  // The master supervises; the children (listed by the kernel) serve. Child 0 says "listening"
+  // perhaps before child 1 is forked: a bounded poll of /proc, which has no event to wait on.
+  std::vector<pid_t> children;
+  for (int i = 0; i < 500 && children.size() < 2; ++i) {
+    if (i > 0) std::this_thread::sleep_for(10ms);
+    children.clear();
+    std::ifstream listing(fmt::format("/proc/{0}/task/{0}/children", app.pid()));
+    for (pid_t child = 0; listing >> child;) children.push_back(child);
+  }
+  CHECK(children.size() == 2);
+  RawClient kept(app.port());
+  for (int i = 0; i < 20; ++i) {
+    RawClient c(app.port());
     c.send(request_bytes("GET", "/plaintext"));
     CHECK(c.read_response().body == "Hello, World!");
   }
-  client->send(request_bytes("GET", "/json"));
-  CHECK(client->read_response().body == R"({"message":"Hello, World!"})");
-  ::kill(pid, SIGTERM);
-  int status = -1;
-  pid_t reaped = 0;
-  for (int i = 0; i < 1000 && (reaped = ::waitpid(pid, &status, WNOHANG)) == 0; ++i) {
-    std::this_thread::sleep_for(10ms);  // bounded poll for the exit
-  }
-  if (reaped != pid) ::kill(pid, SIGKILL);
-  REQUIRE(reaped == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  kept.send(request_bytes("GET", "/json"));
+  CHECK(kept.read_response().body == R"({"message":"Hello, World!"})");
+  // The master forwards SIGTERM; each child closes its idle connections and exits 0; so does
+  // the master.
+  CHECK(app.stop(SIGTERM, 20s) == 0);
+  CHECK(kept.closed_by_peer());
+  for (const pid_t child : children) CHECK(::kill(child, 0) == -1);
 }
+
 TEST_CASE("apps/hello: routes, 404, 405 and content types") {
   cortado::test::AppProcess app(cortado::test::app_binary("hello"), {});
   RawClient c(app.port());
