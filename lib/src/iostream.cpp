@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <asio/connect.hpp>
+#include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/ssl.hpp>
@@ -516,7 +517,10 @@ asio::awaitable<void> IOStream::start_tls(bool server_side, asio::ssl::context& 
   tls_ = std::make_unique<Tls>(socket_, context);
   if (!server_side && !server_hostname.empty()) {
     const std::string host(server_hostname);
-    SSL_set_tlsext_host_name(tls_->stream.native_handle(), host.c_str());
+    // SNI carries host names only: RFC 6066 section 3 forbids literal IPv4 and IPv6 addresses.
+    std::error_code not_an_address;
+    asio::ip::make_address(host, not_an_address);
+    if (not_an_address) SSL_set_tlsext_host_name(tls_->stream.native_handle(), host.c_str());
     tls_->stream.set_verify_callback(asio::ssl::host_name_verification(host));
   }
   std::error_code ec;

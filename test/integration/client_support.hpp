@@ -14,9 +14,11 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -179,13 +181,15 @@ class TornadoProcess {
       stop();
       throw std::runtime_error("the Python server did not start (is python3-tornado installed?)");
     }
-    port_ = static_cast<std::uint16_t>(std::stoi(line));
+    // The ports it listens on, on one line.
+    std::istringstream words(line);
+    for (int port = 0; words >> port;) ports_.push_back(static_cast<std::uint16_t>(port));
   }
   ~TornadoProcess() { stop(); }
   TornadoProcess(const TornadoProcess&) = delete;
   TornadoProcess& operator=(const TornadoProcess&) = delete;
 
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port(std::size_t index = 0) const { return ports_.at(index); }
 
  private:
   void stop() {
@@ -196,7 +200,7 @@ class TornadoProcess {
     pid_ = -1;
   }
   pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> ports_;
 };
 
 }  // namespace cortado::test

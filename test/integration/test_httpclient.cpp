@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <string>
 #include <thread>
@@ -14,8 +15,10 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ssl/context.hpp>
+#include <nlohmann/json.hpp>
 
 #include "client_support.hpp"
+#include "cortado/escape.hpp"
 #include "cortado/gzip.hpp"
 #include "cortado/httpclient.hpp"
 #include "cortado/log.hpp"
@@ -448,6 +451,39 @@ TEST_CASE("httpclient: Expect: 100-continue") {
                                                   .body = "after the 100",
                                                   .expect_100_continue = true});
   CHECK(r.body == "after the 100");
+}
+
+TEST_CASE("httpclient: Expect: 100-continue holds the body back until the server agrees") {
+  // The server refuses the expectation with a final response: a client that waits for the 100
+  // never sends the body, on this connection or any other. Whatever it did send after the head
+  // arrives before it closes.
+  std::promise<std::string> after_head;
+  RawServer s([&after_head](tcp::socket& socket, int) -> asio::awaitable<void> {
+    std::string buffer;
+    if (!co_await RawServer::read_head(socket, buffer)) co_return;
+    co_await RawServer::send(socket,
+                             "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n");
+    char piece[4096];
+    for (std::error_code ec; !ec;) {
+      const std::size_t n = co_await socket.async_read_some(
+          asio::buffer(piece), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.append(piece, n);
+    }
+    after_head.set_value(buffer);
+  });
+  auto sent = after_head.get_future();
+  {
+    HTTPClient client;
+    const HTTPResponse r = client.fetch(HTTPRequest{.url = url(s.port(), "/"),
+                                                    .method = "PUT",
+                                                    .body = "the body, held back",
+                                                    .expect_100_continue = true},
+                                        false);
+    CHECK(r.code == 417);
+  }  // the client, and so its connections, closed
+  REQUIRE(sent.wait_for(30s) == std::future_status::ready);
+  CHECK(sent.get() == "");
+  CHECK(s.accepted() == 1);
 }
 
 TEST_CASE("httpclient: keep-alive connections are reused") {
@@ -937,16 +973,21 @@ TEST_CASE("httpclient: HTTPS over IPv6 and with a client certificate") {
 
 namespace {
 
+// Tornado on two ports, plain HTTP and HTTPS (the test CA's server certificate; the file names
+// replace @CERT@ and @KEY@), printed on one line.
 constexpr const char* kTornadoApp = R"(
-import asyncio
+import asyncio, json, ssl
 import tornado.httpserver, tornado.netutil, tornado.web
 
 accepted = 0
+streams = []
+server_names = []
 
 class CountingServer(tornado.httpserver.HTTPServer):
     def handle_stream(self, stream, address):
         global accepted
         accepted += 1
+        streams.append(stream)
         return super().handle_stream(stream, address)
 
 class Hello(tornado.web.RequestHandler):
@@ -968,23 +1009,66 @@ class Accepted(tornado.web.RequestHandler):
     def get(self):
         self.write(str(accepted))
 
+class Redirect(tornado.web.RequestHandler):
+    def get(self):
+        self.redirect(self.get_argument("to"), status=int(self.get_argument("status", "302")))
+
+class Headers(tornado.web.RequestHandler):
+    def get(self):
+        self.write({name: self.request.headers.get(name, "")
+                    for name in ("Host", "Authorization", "Cookie")})
+
+class Never(tornado.web.RequestHandler):
+    async def get(self):
+        await asyncio.Event().wait()
+
+class CloseOthers(tornado.web.RequestHandler):
+    # Closes every other connection, idle keep-alive ones included, as a server does when its
+    # idle timeout strikes, then answers this one.
+    def get(self):
+        mine = self.request.connection.stream
+        for stream in streams:
+            if stream is not mine and not stream.closed():
+                stream.close()
+        self.write("closed")
+
+class ServerName(tornado.web.RequestHandler):
+    def get(self):
+        self.write(server_names[-1] if server_names else "none")
+
+def remember_server_name(connection, name, context):
+    server_names.append(name or "none")
+
 async def main():
     app = tornado.web.Application(
-        [("/", Hello), ("/chunked", Chunked), ("/text", Text), ("/accepted", Accepted)],
+        [("/", Hello), ("/chunked", Chunked), ("/text", Text), ("/accepted", Accepted),
+         ("/redirect", Redirect), ("/headers", Headers), ("/never", Never),
+         ("/close-others", CloseOthers), ("/server-name", ServerName)],
         compress_response=True)
-    server = CountingServer(app)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server.add_sockets(sockets)
-    print(sockets[0].getsockname()[1], flush=True)
+    plain = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    CountingServer(app).add_sockets(plain)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain("@CERT@", "@KEY@")
+    tls.sni_callback = remember_server_name
+    secure = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    CountingServer(app, ssl_options=tls).add_sockets(secure)
+    print(plain[0].getsockname()[1], secure[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
 
 asyncio.run(main())
 )";
 
+std::string tornado_app() {
+  std::string program = kTornadoApp;
+  program.replace(program.find("@CERT@"), 6, tls_file("server.pem"));
+  program.replace(program.find("@KEY@"), 5, tls_file("server.key"));
+  return program;
+}
+
 }  // namespace
 
 TEST_CASE("httpclient: against Tornado: chunked, gzip and keep-alive") {
-  cortado::test::TornadoProcess tornado(kTornadoApp);
+  cortado::test::TornadoProcess tornado(tornado_app());
   HTTPClient client;
   const auto at = [&](std::string_view target) { return url(tornado.port(), target); };
   CHECK(client.fetch(at("/")).body == "Hello from Tornado");
@@ -1004,4 +1088,80 @@ TEST_CASE("httpclient: against Tornado: chunked, gzip and keep-alive") {
   CHECK(client.fetch(at("/chunked")).body == "one,two,three");
 
   CHECK(client.fetch(at("/accepted")).body == "1");
+}
+
+TEST_CASE("httpclient: against Tornado: redirects keep credentials on the same origin only") {
+  cortado::test::TornadoProcess tornado(tornado_app());
+  HTTPClient client;
+  HTTPRequest request{.url = url(tornado.port(), "/redirect?to=/headers"),
+                      .auth_username = "user",
+                      .auth_password = "pass"};
+  request.headers.add("Cookie", "session=secret");
+  const HTTPResponse same = client.fetch(request);
+  CHECK(same.effective_url == url(tornado.port(), "/headers"));
+  const auto seen = nlohmann::json::parse(same.body);
+  CHECK(seen["Authorization"] == "Basic dXNlcjpwYXNz");
+  CHECK(seen["Cookie"] == "session=secret");
+
+  // The same server under another name is another origin.
+  const std::string elsewhere = url(tornado.port(), "/headers", "localhost");
+  request.url = url(tornado.port(), "/redirect?status=307&to=" + cortado::url_escape(elsewhere));
+  const HTTPResponse cross = client.fetch(request);
+  CHECK(cross.effective_url == elsewhere);
+  const auto dropped = nlohmann::json::parse(cross.body);
+  CHECK(dropped["Host"] == fmt::format("localhost:{}", tornado.port()));
+  CHECK(dropped["Authorization"] == "");
+  CHECK(dropped["Cookie"] == "");
+}
+
+TEST_CASE("httpclient: against Tornado: a handler that never answers times out") {
+  cortado::test::TornadoProcess tornado(tornado_app());
+  HTTPClient client;
+  const auto e = capture<cortado::HTTPTimeoutError>([&] {
+    client.fetch(HTTPRequest{.url = url(tornado.port(), "/never"), .request_timeout = 300ms});
+  });
+  CHECK(e.code() == 599);
+  // The timed-out connection is not reused: the next fetch works, on a new one.
+  CHECK(client.fetch(url(tornado.port(), "/")).body == "Hello from Tornado");
+  CHECK(client.fetch(url(tornado.port(), "/accepted")).body == "2");
+}
+
+TEST_CASE("httpclient: against Tornado: keep-alive connections the server closed are not reused") {
+  cortado::test::TornadoProcess tornado(tornado_app());
+  HTTPClient client;
+  HTTPClient other;
+  for (int round = 1; round <= 3; ++round) {
+    CHECK(client.fetch(url(tornado.port(), "/")).body == "Hello from Tornado");  // pooled
+    CHECK(other.fetch(url(tornado.port(), "/close-others")).body == "closed");
+    CHECK(client.fetch(url(tornado.port(), "/")).body == "Hello from Tornado");
+  }
+  // Four connections for the client (a new one after each close), one for the other client.
+  CHECK(client.fetch(url(tornado.port(), "/accepted")).body == "5");
+}
+
+TEST_CASE("httpclient: against Tornado over TLS: the test CA, SNI, and connection reuse") {
+  cortado::test::TornadoProcess tornado(tornado_app());
+  HTTPClient client;
+  const std::string ca = tls_file("ca.pem");
+  const auto secure = [&](std::string_view host, std::string_view target) {
+    return fmt::format("https://{}:{}{}", host, tornado.port(1), target);
+  };
+  CHECK(client.fetch(HTTPRequest{.url = secure("localhost", "/"), .ca_certs = ca}).body ==
+        "Hello from Tornado");
+  // The server saw the name the client asked for...
+  CHECK(
+      client.fetch(HTTPRequest{.url = secure("localhost", "/server-name"), .ca_certs = ca}).body ==
+      "localhost");
+  // ...and no name for an address (RFC 6066 section 3), whose certificate still verifies.
+  CHECK(
+      client.fetch(HTTPRequest{.url = secure("127.0.0.1", "/server-name"), .ca_certs = ca}).body ==
+      "none");
+  // gzip through TLS, on the connections already open.
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) expected += "tornado ";
+  CHECK(client.fetch(HTTPRequest{.url = secure("localhost", "/text"), .ca_certs = ca}).body ==
+        expected);
+  CHECK(client.fetch(url(tornado.port(), "/accepted")).body == "3");  // 2 TLS + this one
+  // Without the test CA the certificate is refused.
+  capture<cortado::HTTPConnectionError>([&] { client.fetch(secure("localhost", "/")); });
 }
