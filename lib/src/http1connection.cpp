@@ -431,7 +431,11 @@ asio::awaitable<std::optional<HTTP1Parser::Event>> HTTP1ServerConnection::next_e
 
 asio::awaitable<HTTP1ServerConnection::BodyResult> HTTP1ServerConnection::read_body() {
   HTTPServerRequest& request = x_->request;
-  if (body_pending_ && request.version == kHTTP11 &&
+  // A declared length over the limit gets its 413 at once, not a 100 first.
+  const std::int64_t declared = x_->parser.content_length();
+  const bool too_large =
+      declared > 0 && static_cast<std::uint64_t>(declared) > x_->parser.options().max_body_size;
+  if (body_pending_ && !too_large && request.version == kHTTP11 &&
       iequals(request.headers.get("Expect"), "100-continue")) {
     // Only now that the body will be read (RFC 9110 10.1.1).
     x_->out += "HTTP/1.1 100 Continue\r\n\r\n";

@@ -1,5 +1,6 @@
 #include "cortado/tcpserver.hpp"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -271,20 +272,37 @@ void TCPServer::start(int num_processes, int max_restarts) {
     fork_processes(num_processes, max_restarts);
     context.notify_fork(asio::execution_context::fork_child);
   }
-  add_sockets(std::exchange(pending_fds_, {}));
+  deal_sockets(std::exchange(pending_fds_, {}));
 }
 
 void TCPServer::add_sockets(const std::vector<int>& fds) {
+  // Every worker accepts on every socket (one accept queue, shared): the embedder's sockets are
+  // not one per worker, as bind()'s are.
+  for (const int fd : fds) {
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      const int own = w == 0 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (own < 0) throw_errno("dup of a listening socket");
+      accept_on(w, adopt_listener(*workers_[w], own));
+    }
+  }
+}
+
+void TCPServer::deal_sockets(const std::vector<int>& fds) {
+  // bind() made fds.size() / workers sockets per worker, in worker order, each worker's own
+  // SO_REUSEPORT listeners for the kernel to balance.
   const std::size_t per_worker = std::max<std::size_t>(1, fds.size() / workers_.size());
   for (std::size_t i = 0; i < fds.size(); ++i) {
     const std::size_t w = std::min(i / per_worker, workers_.size() - 1);
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&ss), &len);
-    const tcp protocol = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
-    tcp::acceptor acceptor(workers_[w]->executor, protocol, fds[i]);
-    accept_on(w, std::move(acceptor));
+    accept_on(w, adopt_listener(*workers_[w], fds[i]));
   }
+}
+
+tcp::acceptor TCPServer::adopt_listener(Worker& worker, int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  const tcp protocol = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+  return tcp::acceptor(worker.executor, protocol, fd);
 }
 
 void TCPServer::add_acceptor(tcp::acceptor acceptor) {

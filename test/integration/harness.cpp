@@ -12,22 +12,26 @@
 namespace cortado::test {
 
 ServerThread::ServerThread(RequestCallback callback, HTTPServerOptions options, int threads,
-                           std::shared_ptr<asio::ssl::context> tls)
+                           std::shared_ptr<asio::ssl::context> tls, std::vector<int> sockets)
     : loop_(std::make_unique<IOLoop>()),
       server_(std::make_unique<HTTPServer>(loop_->executor(), std::move(callback),
                                            std::move(options), threads)) {
-  start(std::move(tls));
+  start(std::move(tls), std::move(sockets));
 }
 
 ServerThread::ServerThread(HTTPServerConnectionDelegate& delegate, HTTPServerOptions options)
     : loop_(std::make_unique<IOLoop>()),
       server_(std::make_unique<HTTPServer>(loop_->executor(), delegate, std::move(options))) {
-  start(nullptr);
+  start(nullptr, {});
 }
 
-void ServerThread::start(std::shared_ptr<asio::ssl::context> tls) {
+void ServerThread::start(std::shared_ptr<asio::ssl::context> tls, std::vector<int> sockets) {
   if (tls) server_->set_ssl_context(std::move(tls));
-  server_->listen(0, "127.0.0.1");
+  if (sockets.empty()) {
+    server_->listen(0, "127.0.0.1");
+  } else {
+    server_->add_sockets(sockets);
+  }
   port_ = server_->local_endpoints().at(0).port();
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(loop_->context());

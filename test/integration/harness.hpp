@@ -21,8 +21,10 @@ namespace cortado::test {
 // An HTTPServer on an ephemeral port, served by a loop on a thread of its own.
 class ServerThread {
  public:
+  // Listens on 127.0.0.1, port 0, or, given `sockets`, accepts on those (add_sockets).
   explicit ServerThread(RequestCallback callback, HTTPServerOptions options = {}, int threads = 1,
-                        std::shared_ptr<asio::ssl::context> tls = nullptr);
+                        std::shared_ptr<asio::ssl::context> tls = nullptr,
+                        std::vector<int> sockets = {});
   explicit ServerThread(HTTPServerConnectionDelegate& delegate, HTTPServerOptions options = {});
   ~ServerThread();
 
@@ -39,7 +41,7 @@ class ServerThread {
   void close_all(std::chrono::milliseconds grace);
 
  private:
-  void start(std::shared_ptr<asio::ssl::context> tls);
+  void start(std::shared_ptr<asio::ssl::context> tls, std::vector<int> sockets);
   std::unique_ptr<IOLoop> loop_;
   std::unique_ptr<HTTPServer> server_;
   std::thread thread_;

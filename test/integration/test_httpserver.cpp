@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -235,6 +236,17 @@ TEST_CASE("Expect: 100-continue gets 100 before the body is sent") {
   CHECK(interim.code == 100);
   c.send("hello");
   CHECK(c.read_response().body == "hello");
+
+  // A declared body over max_body_size: 413 and a close, with no 100 inviting the body first.
+  QuietLogs quiet;
+  ServerThread limited(routes, {.max_body_size = 1000});
+  RawClient big(limited.port());
+  big.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+  const auto refused = big.read_response();
+  CHECK(refused.code == 413);
+  CHECK(refused.headers.get("Connection") == "close");
+  CHECK(big.closed_by_peer());
 }
 
 TEST_CASE("chunked bodies both ways") {
@@ -711,12 +723,59 @@ TEST_CASE("HTTPServerRequest: full_url, request_time, host, arguments and files 
   CHECK(bare.body.starts_with("http://127.0.0.1/x?b=2\n127.0.0.1\n127.0.0.1\nb=2;\n"));
 }
 
+namespace {
+
+// The id of the thread that runs the handler.
+asio::awaitable<void> thread_id(HTTPServerRequest& request) {
+  co_await cortado::respond(
+      request, 200, std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+}
+
+}  // namespace
+
 TEST_CASE("threads: several loops serve one port") {
-  ServerThread s(routes, {}, 2);
+  ServerThread s(thread_id, {}, 2);
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 32; ++i) clients.push_back(std::make_unique<RawClient>(s.port()));
   for (auto& c : clients) c->send(request_bytes("GET", "/"));
-  for (auto& c : clients) CHECK(c->read_response().body == "Hello, World!");
+  std::set<std::string> threads;
+  for (auto& c : clients) threads.insert(c->read_response().body);
+  // Each loop has its own SO_REUSEPORT listener, and the kernel spreads connections over them by
+  // their addresses: 32 connections all on one of the two is a 1 in 2^31 chance.
+  CHECK(threads.size() == 2);
+}
+
+TEST_CASE("add_sockets: with threads, every loop accepts on a socket the embedder made") {
+  const std::vector<int> sockets = cortado::bind_sockets(0, "127.0.0.1");
+  REQUIRE(sockets.size() == 1);
+  // /hold blocks the loop that takes it until the test lets it go: a connection made meanwhile
+  // can only be accepted by the other loop, on the same socket.
+  std::promise<std::string> held;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ServerThread s(
+      [&](HTTPServerRequest& request) -> asio::awaitable<void> {
+        if (request.path == "/hold") {
+          held.set_value(std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+          released.wait();
+        }
+        co_await thread_id(request);
+      },
+      {}, 2, nullptr, sockets);
+  // Let the held loop go whatever happens, before the server is torn down.
+  std::once_flag once;
+  const auto let_go = [&] { std::call_once(once, [&] { release.set_value(); }); };
+  const std::unique_ptr<void, std::function<void(void*)>> guard(&once, [&](void*) { let_go(); });
+  RawClient holding(s.port());
+  holding.send(request_bytes("GET", "/hold"));
+  auto busy = held.get_future();
+  REQUIRE(busy.wait_for(20s) == std::future_status::ready);
+  const std::string blocked = busy.get();
+  RawClient other(s.port());
+  other.send(request_bytes("GET", "/"));
+  CHECK(other.read_response().body != blocked);
+  let_go();
+  CHECK(holding.read_response().body == blocked);
 }
 
 TEST_CASE("TLS: curl fetches over HTTPS with the test CA") {

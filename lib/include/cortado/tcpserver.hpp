@@ -60,7 +60,8 @@ class TCPServer {
             bool reuse_port = false);
   // Tornado's start(num_processes): 1 serves here; otherwise fork_processes first.
   void start(int num_processes = 1, int max_restarts = 100);
-  // Listening sockets made elsewhere (bind_sockets, systemd socket activation...).
+  // Listening sockets made elsewhere (bind_sockets, systemd socket activation...). The server
+  // owns them from now on; with threads, every loop accepts on each of them.
   void add_sockets(const std::vector<int>& fds);
   void add_acceptor(asio::ip::tcp::acceptor acceptor);
   // Stops accepting; connections already open go on.
@@ -116,6 +117,9 @@ class TCPServer {
             std::chrono::steady_clock::time_point deadline);
   void start_threads();
   void accept_on(std::size_t worker, asio::ip::tcp::acceptor acceptor);
+  // bind()'s sockets, one set per worker, each to its worker.
+  void deal_sockets(const std::vector<int>& fds);
+  static asio::ip::tcp::acceptor adopt_listener(Worker& worker, int fd);
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<int> pending_fds_;
