@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -86,9 +88,17 @@ asio::awaitable<void> routes(HTTPServerRequest& request) {
   } else if (request.path == "/nocontent") {
     co_await conn.write_headers({204, {}}, headers);
     co_await conn.finish();
-  } else if (request.path == "/inject") {
-    headers.set("X-Evil", "a\r\nSet-Cookie: pwned=1");
-    co_await cortado::respond(request, 200, "never", std::move(headers));
+  } else if (request.path == "/inject") {  // CR/LF in a header value, a name or the reason
+    const std::string where = query_value(request.query, "in");
+    if (where == "name") {
+      headers.add("X-Evil\r\nSet-Cookie: pwned=1\r\nX-Rest", "v");
+    } else if (where != "reason") {
+      headers.set("X-Evil", "a\r\nSet-Cookie: pwned=1");
+    }
+    const std::string reason = where == "reason" ? "OK\r\nSet-Cookie: pwned=1" : "";
+    co_await conn.write_headers({200, reason}, headers);
+    co_await conn.write("never");
+    co_await conn.finish();
   } else if (request.path == "/big") {  // one write of `mb` MiB
     const std::string body(std::stoul(query_value(request.query, "mb")) << 20, 'b');
     co_await cortado::respond(request, 200, body, std::move(headers));
@@ -158,7 +168,14 @@ TEST_CASE("a GET gets a complete response with Date, Server and Content-Length")
   CHECK(r.body == "Hello, World!");
   CHECK(r.headers.get("Content-Length") == "13");
   CHECK(r.headers.get("Server") == "cortado");
-  CHECK(r.headers.get("Date").size() == 29);
+  // IMF-fixdate (RFC 9110 5.6.7), and now (it is formatted once a second).
+  const std::string date(r.headers.get("Date"));
+  std::tm parsed{};
+  const char* end = ::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parsed);
+  REQUIRE(end != nullptr);
+  CHECK(*end == '\0');
+  CHECK(date.size() == 29);
+  CHECK(std::abs(::timegm(&parsed) - std::time(nullptr)) <= 5);
 }
 
 TEST_CASE("keep-alive follows Tornado's rules") {
@@ -195,6 +212,14 @@ TEST_CASE("keep-alive follows Tornado's rules") {
     auto r = c.read_response();
     CHECK_FALSE(r.chunked);
     CHECK(r.body == "one,two,three");
+  }
+  SUBCASE("HTTP/1.0 keep-alive without Content-Length is close-delimited too") {
+    RawClient c(s.port());
+    c.send("GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    const std::string all = c.read_all_until_close();  // the close ends the body
+    CHECK(all.find("Transfer-Encoding") == std::string::npos);
+    CHECK(all.find("Connection: keep-alive") == std::string::npos);
+    CHECK(all.ends_with("\r\n\r\none,two,three"));
   }
 }
 
@@ -295,7 +320,10 @@ TEST_CASE("limits answer 431, 413 and 414 with Connection: close") {
   SUBCASE("414") {
     RawClient c(s.port());
     c.send(request_bytes("GET", "/" + std::string(2000, 'c')));
-    CHECK(c.read_response().code == 414);
+    auto r = c.read_response();
+    CHECK(r.code == 414);
+    CHECK(r.headers.get("Connection") == "close");
+    CHECK(c.closed_by_peer());
   }
   // The server still serves.
   RawClient after(s.port());
@@ -406,13 +434,20 @@ TEST_CASE("writing more or less than Content-Length closes instead of corrupting
   }
 }
 
-TEST_CASE("CR/LF in an outgoing header is refused, not sent") {
+TEST_CASE("CR/LF in an outgoing header value, name or reason is refused, not sent") {
   QuietLogs quiet;
   ServerThread s(routes);
-  RawClient c(s.port());
-  c.send(request_bytes("GET", "/inject"));
-  const std::string all = c.read_all_until_close();
-  CHECK(all.find("pwned") == std::string::npos);
+  for (const std::string where : {"value", "name", "reason"}) {
+    CAPTURE(where);
+    RawClient c(s.port());
+    c.send(request_bytes("GET", fmt::format("/inject?in={}", where)));
+    const std::string all = c.read_all_until_close();
+    CHECK(all.find("pwned") == std::string::npos);
+    CHECK(all.find("never") == std::string::npos);
+  }
+  RawClient after(s.port());  // the server goes on
+  after.send(request_bytes("GET", "/"));
+  CHECK(after.read_response().code == 200);
 }
 
 TEST_CASE("slowloris: a client dribbling its headers is cut off at header_timeout") {
@@ -612,6 +647,24 @@ TEST_CASE("xheaders: the client address and scheme come from the proxy's headers
   CHECK(c.read_response().body == "9.9.9.9 http");
   c.send(request_bytes("GET", "/ip", "X-Real-Ip: not-an-ip\r\n"));
   CHECK(c.read_response().body == "127.0.0.1 http");
+  // The scheme: X-Scheme first, else X-Forwarded-Proto; the last of a list; only http(s).
+  const std::pair<const char*, const char*> schemes[] = {
+      {"X-Scheme: https\r\n", "https"},
+      {"X-Scheme: http\r\nX-Forwarded-Proto: https\r\n", "http"},
+      {"X-Forwarded-Proto: https, http\r\n", "http"},
+      {"X-Forwarded-Proto: http, HTTPS\r\n", "https"},
+      {"X-Scheme: ftp\r\n", "http"},
+  };
+  for (const auto& expected : schemes) {
+    CAPTURE(expected.first);
+    c.send(request_bytes("GET", "/ip", expected.first));
+    CHECK(c.read_response().body == fmt::format("127.0.0.1 {}", expected.second));
+  }
+  // Without xheaders, the headers are not believed.
+  ServerThread plain(routes);
+  RawClient p(plain.port());
+  p.send(request_bytes("GET", "/ip", "X-Real-Ip: 9.9.9.9\r\nX-Scheme: https\r\n"));
+  CHECK(p.read_response().body == "127.0.0.1 http");
 }
 
 TEST_CASE("graceful shutdown: in-flight requests finish, idle connections close") {
@@ -1014,6 +1067,76 @@ TEST_CASE("apps/hello: --help lists the flags and exits 0") {
        {"--address", "--port", "--threads", "--processes", "--debug", "--access-log"}) {
     CHECK_MESSAGE(help.output.find(flag) != std::string::npos, flag);
   }
+}
+
+namespace {
+
+// Two requests (one 200, one 404) to a running app on one connection.
+void two_requests(const cortado::test::AppProcess& app) {
+  RawClient c(app.port());
+  c.send(request_bytes("GET", "/plaintext"));
+  CHECK(c.read_response().code == 200);
+  c.send(request_bytes("GET", "/missing"));
+  CHECK(c.read_response().code == 404);
+}
+
+std::size_t thread_count(pid_t pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid))) {
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("apps/hello: the access log is off by default and on with --access-log") {
+  using cortado::test::AppProcess;
+  AppProcess quiet(cortado::test::app_binary("hello"), {});
+  AppProcess logged(cortado::test::app_binary("hello"), {"--access-log"});
+  two_requests(quiet);
+  two_requests(logged);
+  // Read after the exit: every line is written by then.
+  REQUIRE(quiet.stop(SIGTERM, 10s) == 0);
+  REQUIRE(logged.stop(SIGTERM, 10s) == 0);
+  CHECK(quiet.log().find("GET /") == std::string::npos);
+  const std::string log = logged.log();
+  CHECK_MESSAGE(log.find("200 GET /plaintext (127.0.0.1)") != std::string::npos, log);
+  CHECK_MESSAGE(log.find("404 GET /missing (127.0.0.1)") != std::string::npos, log);
+}
+
+TEST_CASE("apps/hello: --debug logs at DEBUG level") {
+  using cortado::test::AppProcess;
+  // An idle keep-alive connection closed at the idle timeout is a DEBUG line.
+  const std::vector<std::string> args = {"--idle-timeout", "0.2"};
+  AppProcess info(cortado::test::app_binary("hello"), args);
+  std::vector<std::string> with_debug = args;
+  with_debug.push_back("--debug");
+  AppProcess debug(cortado::test::app_binary("hello"), with_debug);
+  for (const AppProcess* app : {&info, &debug}) {
+    RawClient c(app->port());
+    c.send(request_bytes("GET", "/plaintext"));
+    CHECK(c.read_response().code == 200);
+    CHECK(c.closed_by_peer());
+  }
+  REQUIRE(info.stop(SIGTERM, 10s) == 0);
+  REQUIRE(debug.stop(SIGTERM, 10s) == 0);
+  const std::string line = "closed idle keep-alive connection from 127.0.0.1";
+  CHECK(info.log().find(line) == std::string::npos);
+  CHECK_MESSAGE(debug.log().find(line) != std::string::npos, debug.log());
+}
+
+TEST_CASE("apps/hello: --threads 2 runs a second loop, and both serve") {
+  using cortado::test::AppProcess;
+  AppProcess one(cortado::test::app_binary("hello"), {});
+  AppProcess two(cortado::test::app_binary("hello"), {"--threads", "2"});
+  CHECK(thread_count(two.pid()) == thread_count(one.pid()) + 1);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 32; ++i) clients.push_back(std::make_unique<RawClient>(two.port()));
+  for (auto& c : clients) c->send(request_bytes("GET", "/plaintext"));
+  for (auto& c : clients) CHECK(c->read_response().body == "Hello, World!");
+  CHECK(two.stop(SIGTERM, 10s) == 0);
 }
 
 TEST_CASE("apps/hello: SIGINT drains (a request in flight is answered) and exits 0") {
