@@ -268,7 +268,8 @@ TEST_CASE("split_multipart exposes each part's headers and content") {
   CHECK(p.body.data() < body.data() + body.size());
 }
 
-TEST_CASE("10k parts: counted, limited, and parsed in one pass") {
+// Linear: a fraction of a second, where a rescan per part would take minutes.
+TEST_CASE("10k parts: counted, limited, and parsed in one pass" * doctest::timeout(30)) {
   std::string parts;
   for (int i = 0; i < 10000; ++i) parts += field("k", std::to_string(i));
   const std::string body = form(parts);
@@ -278,7 +279,8 @@ TEST_CASE("10k parts: counted, limited, and parsed in one pass") {
   CHECK(p.arguments.at("k").back() == "9999");
 }
 
-TEST_CASE("pathological bodies that would make a rescanning parser quadratic") {
+TEST_CASE("pathological bodies that would make a rescanning parser quadratic" *
+          doctest::timeout(30)) {
   // Near-misses of the delimiter everywhere: each must be looked at once, not per part.
   std::string content;
   for (int i = 0; i < 100000; ++i) content.append("\r\n--123");
