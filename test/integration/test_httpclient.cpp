@@ -2,6 +2,7 @@
 // against Debian's Tornado, and over TLS with the test CA.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -15,6 +16,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "client_support.hpp"
@@ -70,6 +72,7 @@ asio::awaitable<void> hello(HTTPServerRequest& request) {
 asio::awaitable<void> echo(HTTPServerRequest& request) {
   HTTPHeaders headers;
   headers.set("X-Method", request.method);
+  headers.set("X-Request-Content-Type", request.headers.get("Content-Type"));
   co_await cortado::respond(request, 200, request.body, std::move(headers));
 }
 
@@ -123,6 +126,21 @@ asio::awaitable<void> redirect_loop(HTTPServerRequest& request) {
   co_await cortado::respond(request, 302, "again", std::move(headers));
 }
 
+// /hops?n=K redirects K times (to /hops?n=K-1, ...) before it answers.
+asio::awaitable<void> hops(HTTPServerRequest& request) {
+  const int n = std::stoi(argument(request, "n", "0"));
+  if (n == 0) co_return co_await cortado::respond(request, 200, "arrived");
+  HTTPHeaders headers;
+  headers.set("Location", fmt::format("/hops?n={}", n - 1));
+  co_await cortado::respond(request, 302, "again", std::move(headers));
+}
+
+asio::awaitable<void> bad_gzip(HTTPServerRequest& request) {
+  std::string broken = cortado::gzip_compress(kGzipText);
+  broken[broken.size() / 2] ^= 0x55;  // a flipped byte mid-stream
+  co_await send_gzip(request, broken);
+}
+
 asio::awaitable<void> no_content(HTTPServerRequest& request) {
   co_await reply_empty(request, 204);
 }
@@ -148,6 +166,8 @@ asio::awaitable<void> routes(HTTPServerRequest& request) {
                                                                   {"/gzip", gzipped},
                                                                   {"/bomb", gzip_bomb},
                                                                   {"/redirect", redirect},
+                                                                  {"/hops", hops},
+                                                                  {"/badgzip", bad_gzip},
                                                                   {"/loop", redirect_loop},
                                                                   {"/nocontent", no_content},
                                                                   {"/notmodified", not_modified},
@@ -258,6 +278,10 @@ TEST_CASE("httpclient: GET and POST round trips") {
       client.fetch(HTTPRequest{.url = url(s.port(), "/echo"), .method = "POST"});
   CHECK(empty_post.code == 200);
   CHECK(empty_post.body.empty());
+  // An empty POST still says so (RFC 9110 8.6); a GET says nothing.
+  CHECK(client.fetch(HTTPRequest{.url = url(s.port(), "/headers"), .method = "POST"})
+            .body.find("Content-Length: 0\n") != std::string::npos);
+  CHECK(client.fetch(url(s.port(), "/headers")).body.find("Content-Length") == std::string::npos);
 }
 
 TEST_CASE("httpclient: request headers, user agent and basic auth") {
@@ -275,6 +299,23 @@ TEST_CASE("httpclient: request headers, user agent and basic auth") {
 
   request.headers.add("X-Evil", "a\r\nInjected: 1");
   CHECK_THROWS_AS(client.fetch(request), std::invalid_argument);
+
+  // What the client cannot send as asked is refused before anything is sent.
+  CountingServer counted(routes);
+  const auto refused = [&](HTTPRequest bad) {
+    bad.url = url(counted.port(), "/echo");
+    CHECK_THROWS_AS(client.fetch(bad), std::invalid_argument);
+  };
+  HTTPRequest bad_name;
+  bad_name.headers.add("X Bad", "1");
+  refused(bad_name);
+  HTTPRequest transfer_encoding{.method = "POST", .body = "x"};
+  transfer_encoding.headers.add("Transfer-Encoding", "chunked");
+  refused(transfer_encoding);
+  refused(HTTPRequest{.method = "GE T"});
+  refused(HTTPRequest{.method = "GET\r\nX: y"});
+  refused(HTTPRequest{.user_agent = "agent\r\nX: y"});
+  CHECK(counted.accepted() == 0);
 }
 
 TEST_CASE("httpclient: chunked response") {
@@ -310,6 +351,17 @@ TEST_CASE("httpclient: gzip responses are inflated unless asked not to") {
   CHECK(streamed == kGzipText);
 }
 
+TEST_CASE("httpclient: a gzip body that does not inflate is an error") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const auto e =
+      capture<cortado::HTTPProtocolError>([&] { client.fetch(url(s.port(), "/badgzip")); });
+  CHECK(e.cause() == cortado::client_errc::bad_content_encoding);
+  // Not inflated, it is just bytes.
+  CHECK(client.fetch(HTTPRequest{.url = url(s.port(), "/badgzip"), .decompress_response = false})
+            .code == 200);
+}
+
 TEST_CASE("httpclient: a gzip bomb stops at max_body_size") {
   QuietLogs quiet;
   ServerThread s(routes);
@@ -333,11 +385,13 @@ TEST_CASE("httpclient: same-origin redirects keep credentials, cross-origin ones
                       .auth_username = "user",
                       .auth_password = "pass"};
   request.headers.add("Cookie", "session=secret");
+  request.headers.add("Proxy-Authorization", "Basic cHJveHk6cHc=");
   const HTTPResponse same = client.fetch(request);
   CHECK(same.code == 200);
   CHECK(same.effective_url == url(a.port(), "/headers"));
-  CHECK(same.body.find("Authorization: Basic") != std::string::npos);
+  CHECK(same.body.find("\nAuthorization: Basic") != std::string::npos);
   CHECK(same.body.find("Cookie: session=secret") != std::string::npos);
+  CHECK(same.body.find("Proxy-Authorization: Basic cHJveHk6cHc=") != std::string::npos);
 
   request.url = url(a.port(), "/redirect?to=" + url(b.port(), "/headers"));
   request.headers.add("Authorization", "Bearer token");
@@ -348,6 +402,36 @@ TEST_CASE("httpclient: same-origin redirects keep credentials, cross-origin ones
   CHECK(cross.body.find(fmt::format("Host: 127.0.0.1:{}", b.port())) != std::string::npos);
   CHECK(cross.body.find("Authorization") == std::string::npos);
   CHECK(cross.body.find("Cookie") == std::string::npos);
+}
+
+TEST_CASE("httpclient: redirect methods, status by status") {
+  ServerThread s(routes);
+  HTTPClient client;
+  struct Case {
+    int status;
+    const char* method;
+    const char* then;  // the method of the next hop
+  };
+  // RFC 9110 15.4: 301 and 302 may turn a POST (only) into a GET; 303 turns anything but HEAD
+  // into a GET; 307 and 308 keep the method and the body.
+  for (const Case c :
+       {Case{301, "POST", "GET"}, Case{302, "POST", "GET"}, Case{302, "PUT", "PUT"},
+        Case{303, "POST", "GET"}, Case{303, "PUT", "GET"}, Case{303, "HEAD", "HEAD"},
+        Case{307, "POST", "POST"}, Case{308, "POST", "POST"}, Case{308, "PUT", "PUT"}}) {
+    CAPTURE(c.status);
+    CAPTURE(std::string(c.method));
+    HTTPRequest request{.url = url(s.port(), fmt::format("/redirect?status={}&to=/echo", c.status)),
+                        .method = c.method,
+                        .body = std::string(c.method) == "HEAD" ? "" : "data"};
+    request.headers.add("Content-Type", "text/x-data");
+    const HTTPResponse r = client.fetch(request);
+    CHECK(r.code == 200);
+    CHECK(r.headers.get("X-Method") == c.then);
+    const bool to_get = std::string(c.then) != c.method;
+    CHECK(r.body == (to_get || std::string(c.method) == "HEAD" ? "" : "data"));
+    // A body's headers go with the body.
+    CHECK(r.headers.get("X-Request-Content-Type") == (to_get ? "" : "text/x-data"));
+  }
 }
 
 TEST_CASE("httpclient: redirect methods: 303 becomes GET, 307 keeps the POST") {
@@ -370,6 +454,21 @@ TEST_CASE("httpclient: redirect methods: 303 becomes GET, 307 keeps the POST") {
   CHECK(unfollowed.code == 302);
   CHECK(unfollowed.headers.get("Location") == "/echo");
   CHECK(unfollowed.body == "moved");
+}
+
+TEST_CASE("httpclient: max_redirects is the number of redirects followed") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const auto hops = [&](int n) { return url(s.port(), fmt::format("/hops?n={}", n)); };
+  CHECK(client.fetch(HTTPRequest{.url = hops(3), .max_redirects = 3}).body == "arrived");
+  const HTTPResponse short_of =
+      client.fetch(HTTPRequest{.url = hops(4), .max_redirects = 3}, false);
+  CHECK(short_of.code == 302);
+  CHECK(short_of.headers.get("Location") == "/hops?n=0");  // the 4th redirect, not followed
+  CHECK(short_of.effective_url == hops(1));
+  CHECK(client.fetch(hops(5)).body == "arrived");  // the default is 5
+  CHECK(client.fetch(hops(6), false).code == 302);
+  CHECK(client.fetch(HTTPRequest{.url = hops(1), .max_redirects = 0}, false).code == 302);
 }
 
 TEST_CASE("httpclient: max_redirects exceeded") {
@@ -417,6 +516,39 @@ TEST_CASE("httpclient: raise_error on and off") {
   CHECK(r.code == 503);
   CHECK(r.body == "status body");
   CHECK(client.fetch(url(s.port(), "/status?code=201")).code == 201);
+}
+
+TEST_CASE("httpclient: the callbacks see only the response that is not a followed redirect") {
+  ServerThread s(routes);
+  HTTPClient client;
+  std::string streamed;
+  std::vector<std::string> lines;
+  const HTTPResponse r = client.fetch(
+      HTTPRequest{.url = url(s.port(), "/hops?n=2"),
+                  .streaming_callback = [&](std::string_view piece) { streamed += piece; },
+                  .header_callback = [&](std::string_view line) { lines.emplace_back(line); }});
+  CHECK(r.code == 200);
+  CHECK(streamed == "arrived");  // no "again" from the two 302s
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
+  CHECK(std::count(lines.begin(), lines.end(), "\r\n") == 1);
+}
+
+TEST_CASE("httpclient: TLS files that cannot be read are the caller's error") {
+  ServerThread s(routes);
+  HTTPClient client;
+  const std::string target = fmt::format("https://127.0.0.1:{}/", s.port());
+  CHECK_THROWS_AS(client.fetch(HTTPRequest{.url = target, .ca_certs = "/nonexistent/ca.pem"}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      client.fetch(HTTPRequest{
+          .url = target, .ca_certs = tls_file("ca.pem"), .client_cert = "/nonexistent/client.pem"}),
+      std::invalid_argument);
+  CHECK_THROWS_AS(client.fetch(HTTPRequest{.url = target,
+                                           .ca_certs = tls_file("ca.pem"),
+                                           .client_cert = tls_file("server.pem"),
+                                           .client_key = tls_file("ca.pem")}),  // not a key
+                  std::invalid_argument);
 }
 
 TEST_CASE("httpclient: streaming and header callbacks") {
@@ -527,6 +659,18 @@ TEST_CASE("httpclient: idle connections are capped and expire") {
   CHECK(t.accepted() == 2);
 }
 
+TEST_CASE("httpclient: max_idle_connections caps the idle connections of every host together") {
+  CountingServer a(routes);
+  CountingServer b(routes);
+  HTTPClient client({.max_idle_connections = 1});
+  CHECK(client.fetch(url(a.port(), "/")).code == 200);
+  CHECK(client.fetch(url(b.port(), "/")).code == 200);  // closes a's: the least recently used
+  CHECK(client.fetch(url(b.port(), "/")).code == 200);
+  CHECK(client.fetch(url(a.port(), "/")).code == 200);
+  CHECK(a.accepted() == 2);
+  CHECK(b.accepted() == 1);
+}
+
 TEST_CASE("httpclient: user agents") {
   ServerThread s(routes);
   HTTPClient client({.user_agent = "client-default/1"});
@@ -579,6 +723,21 @@ TEST_CASE("httpclient: an idempotent request is retried once when a reused conne
     CHECK(client.fetch(url(s.port(), "/")).body == "retry");
     CHECK(s.accepted() == 2);
   }
+  SUBCASE("once: a retry that fails too is the fetch's error") {
+    RawServer s([](tcp::socket& socket, int n) -> asio::awaitable<void> {
+      std::string buffer;
+      if (!co_await RawServer::read_head(socket, buffer)) co_return;
+      if (n == 0) {
+        co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+        co_await RawServer::read_head(socket, buffer);
+      }
+      co_return;  // closes without answering: the reused connection, then the fresh one
+    });
+    HTTPClient client;
+    CHECK(client.fetch(url(s.port(), "/")).body == "first");
+    capture<cortado::HTTPStreamClosedError>([&] { client.fetch(url(s.port(), "/")); });
+    CHECK(s.accepted() == 2);
+  }
   SUBCASE("POST is not") {
     RawServer s(close_on_second_request);
     HTTPClient client;
@@ -606,7 +765,50 @@ TEST_CASE("httpclient: a server that never answers times out") {
       [&] { client.fetch(HTTPRequest{.url = url(s.port(), "/"), .request_timeout = 300ms}); });
   CHECK(e.code() == 599);
   CHECK(e.cause() == cortado::stream_errc::timed_out);
-  CHECK(std::chrono::steady_clock::now() - start < 30s);
+  // Generous, yet well short of the 20 s default that an ignored setting would wait.
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+}
+
+namespace {
+
+// A response that never ends: its body comes a byte every 20 ms.
+asio::awaitable<void> drip_body(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  if (!co_await RawServer::send(socket, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")) {
+    co_return;
+  }
+  asio::steady_timer timer(socket.get_executor());
+  do {
+    timer.expires_after(20ms);
+    co_await timer.async_wait(asio::use_awaitable);
+  } while (co_await RawServer::send(socket, "x"));
+}
+
+// Interim responses, one every 20 ms, and never a final one.
+asio::awaitable<void> endless_interim(tcp::socket& socket, int) {
+  std::string buffer;
+  if (!co_await RawServer::read_head(socket, buffer)) co_return;
+  asio::steady_timer timer(socket.get_executor());
+  while (co_await RawServer::send(socket, "HTTP/1.1 102 Processing\r\n\r\n")) {
+    timer.expires_after(20ms);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("httpclient: a server that keeps the fetch busy still times out at request_timeout") {
+  for (const RawServer::Script& script :
+       {RawServer::Script(drip_body), RawServer::Script(endless_interim)}) {
+    RawServer s(script);
+    HTTPClient client;
+    const auto start = std::chrono::steady_clock::now();
+    const auto e = capture<cortado::HTTPTimeoutError>(
+        [&] { client.fetch(HTTPRequest{.url = url(s.port(), "/"), .request_timeout = 300ms}); });
+    CHECK(e.code() == 599);
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+  }
 }
 
 TEST_CASE("httpclient: a TLS handshake that never comes times out as a connect timeout") {
@@ -964,8 +1166,11 @@ TEST_CASE("httpclient: HTTPS over IPv6 and with a client certificate") {
                                                   .client_cert = tls_file("server.pem"),
                                                   .client_key = tls_file("server.key")});
   CHECK(r.body == "Hello, World!");
-  CHECK_THROWS_AS(client.fetch(HTTPRequest{.url = target, .ca_certs = tls_file("ca.pem")}),
-                  HTTPClientError);
+  // Without a certificate the server refuses: in TLS 1.3 its alert comes after the client's
+  // side of the handshake, as the client reads the response.
+  const auto refused = capture<cortado::HTTPStreamClosedError>(
+      [&] { client.fetch(HTTPRequest{.url = target, .ca_certs = tls_file("ca.pem")}); });
+  CHECK(std::string(refused.what()).find("certificate required") != std::string::npos);
 }
 
 // ------------------------------------------------------------------------------------------
