@@ -100,6 +100,21 @@ long AppProcess::rss_kib() const {
   return -1;
 }
 
+double AppProcess::cpu_seconds() const {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid_));
+  std::string all;
+  std::getline(stat, all);
+  // Fields after the command name (which may hold spaces, inside parentheses): utime and stime
+  // are the 12th and 13th of them (the 14th and 15th of the line), in clock ticks.
+  std::istringstream rest(all.substr(all.rfind(')') + 2));
+  std::string field;
+  for (int i = 0; i < 11; ++i) rest >> field;
+  long utime = 0;
+  long stime = 0;
+  rest >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 int AppProcess::fd_count() const {
   std::error_code ec;
   int n = 0;

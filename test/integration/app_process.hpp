@@ -31,6 +31,8 @@ class AppProcess {
   // From /proc: resident set (KiB) and open descriptors of the server.
   long rss_kib() const;
   int fd_count() const;
+  // CPU time it has used so far, user and system (from /proc/<pid>/stat).
+  double cpu_seconds() const;
   // Polls /proc until the server holds at most `target` descriptors, up to `timeout`; returns
   // the last count seen. (Closing is asynchronous on the server's side: there is no event for
   // the test to wait on.)

@@ -135,6 +135,11 @@ asio::awaitable<void> hops(HTTPServerRequest& request) {
   co_await cortado::respond(request, 302, "again", std::move(headers));
 }
 
+asio::awaitable<void> pause(HTTPServerRequest& request) {
+  co_await cortado::sleep(std::chrono::milliseconds(std::stoi(argument(request, "ms"))));
+  co_await cortado::respond(request, 200, "paused");
+}
+
 asio::awaitable<void> bad_gzip(HTTPServerRequest& request) {
   std::string broken = cortado::gzip_compress(kGzipText);
   broken[broken.size() / 2] ^= 0x55;  // a flipped byte mid-stream
@@ -167,6 +172,7 @@ asio::awaitable<void> routes(HTTPServerRequest& request) {
                                                                   {"/bomb", gzip_bomb},
                                                                   {"/redirect", redirect},
                                                                   {"/hops", hops},
+                                                                  {"/pause", pause},
                                                                   {"/badgzip", bad_gzip},
                                                                   {"/loop", redirect_loop},
                                                                   {"/nocontent", no_content},
@@ -212,6 +218,7 @@ struct Result {
   bool done = false;
   int code = 0;
   std::string body;
+  std::chrono::duration<double> request_time{};
   std::exception_ptr error;
 };
 
@@ -221,6 +228,7 @@ asio::awaitable<void> fetch_into(AsyncHTTPClient* client, HTTPRequest request, R
     HTTPResponse r = co_await client->fetch(std::move(request));
     out->code = r.code;
     out->body = std::move(r.body);
+    out->request_time = r.request_time;
   } catch (...) {
     out->error = std::current_exception();
   }
@@ -360,6 +368,43 @@ TEST_CASE("httpclient: a gzip body that does not inflate is an error") {
   // Not inflated, it is just bytes.
   CHECK(client.fetch(HTTPRequest{.url = url(s.port(), "/badgzip"), .decompress_response = false})
             .code == 200);
+}
+
+TEST_CASE("httpclient: a gzip bomb stops at max_body_size when streamed too") {
+  ServerThread s(routes);
+  HTTPClient client;
+  std::uint64_t streamed = 0;
+  const auto e = capture<cortado::HTTPProtocolError>([&] {
+    client.fetch(
+        HTTPRequest{.url = url(s.port(), "/bomb"),
+                    .streaming_callback = [&](std::string_view p) { streamed += p.size(); },
+                    .max_body_size = 1000000});
+  });
+  CHECK(e.cause() == cortado::http_errc::body_too_large);
+  CHECK(streamed <= 1000000);
+}
+
+TEST_CASE("httpclient: request_time counts every redirect and the time queued") {
+  ServerThread s(routes);
+  HTTPClient client;
+  // Lower bounds only: the pauses guarantee them; an upper bound would be a timing test.
+  const HTTPResponse redirected =
+      client.fetch(url(s.port(), "/redirect?to=" + cortado::url_escape("/pause?ms=200")));
+  CHECK(redirected.body == "paused");
+  CHECK(redirected.request_time.count() >= 0.2);
+
+  cortado::IOLoop loop;
+  AsyncHTTPClient one_at_a_time(loop.executor(), {.max_clients = 1});
+  std::vector<Result> results(2);
+  for (int i = 0; i < 2; ++i) {
+    asio::co_spawn(loop.context(),
+                   fetch_into(&one_at_a_time, HTTPRequest{.url = url(s.port(), "/pause?ms=200")},
+                              &results[i], nullptr, i),
+                   asio::detached);
+  }
+  loop.run();
+  CHECK(results[0].request_time.count() >= 0.2);
+  CHECK(results[1].request_time.count() >= 0.4);  // 0.2 s queued behind the first
 }
 
 TEST_CASE("httpclient: a gzip bomb stops at max_body_size") {
