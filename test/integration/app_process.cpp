@@ -92,10 +92,18 @@ AppProcess::~AppProcess() {
 }
 
 long AppProcess::rss_kib() const {
+  return status_kib("VmRSS:");
+}
+
+long AppProcess::data_kib() const {
+  return status_kib("VmData:");
+}
+
+long AppProcess::status_kib(std::string_view field) const {
   std::ifstream status(fmt::format("/proc/{}/status", pid_));
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
   }
   return -1;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cortado::test {
@@ -30,6 +31,8 @@ class AppProcess {
 
   // From /proc: resident set (KiB) and open descriptors of the server.
   long rss_kib() const;
+  // Its private writable address space (VmData, KiB): memory reserved, touched or not.
+  long data_kib() const;
   int fd_count() const;
   // CPU time it has used so far, user and system (from /proc/<pid>/stat).
   double cpu_seconds() const;
@@ -49,6 +52,7 @@ class AppProcess {
   std::string log() const;
 
  private:
+  long status_kib(std::string_view field) const;  // a "Vm...:" line of /proc/<pid>/status
   pid_t pid_ = -1;
   int pidfd_ = -1;
   std::uint16_t port_ = 0;

@@ -280,6 +280,38 @@ TEST_CASE("hostile: clients that never read are cut off by the write deadline, m
   CHECK(app.stop(SIGTERM, 20s) == 0);
 }
 
+TEST_CASE("hostile: declared bodies reserve nothing; memory follows the bytes received") {
+  // Ten requests each declare 100 MiB (the limit) and send 1,000 bytes. A server that sized a
+  // buffer from Content-Length would have reserved 1,000 MiB of address space.
+  constexpr int kClients = 10;
+  AppProcess app(app_binary("hello"), {});
+  const Baseline base = warm_up(app);
+  const long data_before = app.data_kib();
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(app.port()));
+    clients.back()->send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n"
+        "Expect: 100-continue\r\n\r\n");
+    // The 100 says the server has the head and is reading the body.
+    REQUIRE(clients.back()->read_response().code == 100);
+    clients.back()->send(std::string(1000, 'b'));
+  }
+  // A request answered after all of that: the loop has had its turns.
+  {
+    RawClient other(app.port());
+    other.send(kGet);
+    CHECK(other.read_response().body == kHello);
+  }
+  const long grown = app.data_kib() - data_before;
+  MESSAGE("address space grown by " << grown << " KiB for " << kClients
+                                    << " bodies of 100 MiB declared, 1,000 bytes sent");
+  CHECK(grown < 64 * 1024);
+  clients.clear();
+  expect_back_to_normal(app, base);
+  CHECK(app.stop(SIGTERM, 20s) == 0);
+}
+
 TEST_CASE("hostile: 100,000 pipelined requests in one write are all answered") {
   constexpr int kRequests = 100'000;
   AppProcess app(app_binary("hello"), {});

@@ -856,6 +856,33 @@ TEST_CASE("httpclient: a server that keeps the fetch busy still times out at req
   }
 }
 
+TEST_CASE("httpclient: a connection the server never completes times out as a connect timeout") {
+  // A listener that accepts nothing, with a backlog of 0: once a connection waits in its queue,
+  // Linux drops further SYNs, so the client's connect gets no answer (until a retransmit, 1 s
+  // later, which the timeout comes well before).
+  asio::io_context context;
+  tcp::acceptor full(context);
+  full.open(tcp::v4());
+  full.bind({asio::ip::make_address("127.0.0.1"), 0});
+  full.listen(0);
+  const std::uint16_t port = full.local_endpoint().port();
+  std::vector<tcp::socket> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.emplace_back(context, tcp::v4());
+    waiting.back().non_blocking(true);
+    std::error_code in_progress;
+    waiting.back().connect({asio::ip::make_address("127.0.0.1"), port}, in_progress);
+  }
+  HTTPClient client;
+  const auto start = std::chrono::steady_clock::now();
+  const auto e = capture<cortado::HTTPTimeoutError>([&] {
+    client.fetch(
+        HTTPRequest{.url = url(port, "/"), .connect_timeout = 300ms, .request_timeout = 60s});
+  });
+  CHECK(std::string(e.what()).find("connecting") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+}
+
 TEST_CASE("httpclient: a TLS handshake that never comes times out as a connect timeout") {
   RawServer s(never_answer);
   HTTPClient client;
@@ -1133,6 +1160,16 @@ TEST_CASE("httpclient: framing edge cases") {
     CHECK(r.body == "ok");
     CHECK(client.fetch(url(s.port(), "/")).body == "ok");
     CHECK(s.accepted() == 1);
+    // header_callback sees the final response's head only.
+    std::vector<std::string> lines;
+    CHECK(client
+              .fetch(HTTPRequest{
+                  .url = url(s.port(), "/"),
+                  .header_callback = [&](std::string_view line) { lines.emplace_back(line); }})
+              .body == "ok");
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
+    CHECK(std::count(lines.begin(), lines.end(), "\r\n") == 1);
   }
   SUBCASE("trailers are read and ignored, and the connection stays usable") {
     RawServer s(chunked_with_trailers);
