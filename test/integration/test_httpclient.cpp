@@ -2,6 +2,12 @@
 // against Debian's Tornado, and over TLS with the test CA.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -857,22 +863,28 @@ TEST_CASE("httpclient: a server that keeps the fetch busy still times out at req
 }
 
 TEST_CASE("httpclient: a connection the server never completes times out as a connect timeout") {
-  // A listener that accepts nothing, with a backlog of 0: once a connection waits in its queue,
-  // Linux drops further SYNs, so the client's connect gets no answer (until a retransmit, 1 s
-  // later, which the timeout comes well before).
+  // A listener that accepts nothing, with a backlog of 0: once one connection waits in its
+  // queue, Linux drops further SYNs, so the client's connect gets no answer (and the retransmit,
+  // a second later, is dropped too).
   asio::io_context context;
   tcp::acceptor full(context);
   full.open(tcp::v4());
   full.bind({asio::ip::make_address("127.0.0.1"), 0});
   full.listen(0);
   const std::uint16_t port = full.local_endpoint().port();
-  std::vector<tcp::socket> waiting;
-  for (int i = 0; i < 2; ++i) {
-    waiting.emplace_back(context, tcp::v4());
-    waiting.back().non_blocking(true);
-    std::error_code in_progress;
-    waiting.back().connect({asio::ip::make_address("127.0.0.1"), port}, in_progress);
-  }
+  // The connection that fills the queue: established (writable) once the kernel has queued it.
+  // Plain POSIX calls: Asio's synchronous connect would wait for it whatever the socket's mode.
+  const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  REQUIRE(filler >= 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int rc = ::connect(filler, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  REQUIRE((rc == 0 || errno == EINPROGRESS));
+  pollfd established{filler, POLLOUT, 0};
+  REQUIRE(::poll(&established, 1, 10000) == 1);
+
   HTTPClient client;
   const auto start = std::chrono::steady_clock::now();
   const auto e = capture<cortado::HTTPTimeoutError>([&] {
@@ -881,6 +893,7 @@ TEST_CASE("httpclient: a connection the server never completes times out as a co
   });
   CHECK(std::string(e.what()).find("connecting") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - start < 10s);
+  ::close(filler);
 }
 
 TEST_CASE("httpclient: a TLS handshake that never comes times out as a connect timeout") {
