@@ -199,6 +199,13 @@ std::shared_ptr<asio::ssl::context> server_tls() {
   return cortado::make_server_ssl_context(tls_file("server.pem"), tls_file("server.key"));
 }
 
+// header_callback's lines held one head, the final 200's (not a 1xx's, not a redirect's).
+void check_only_final_head(const std::vector<std::string>& lines) {
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
+  CHECK(std::count(lines.begin(), lines.end(), "\r\n") == 1);
+}
+
 template <class E>
 E capture(const std::function<void()>& f) {
   try {
@@ -580,9 +587,7 @@ TEST_CASE("httpclient: the callbacks see only the response that is not a followe
                   .header_callback = [&](std::string_view line) { lines.emplace_back(line); }});
   CHECK(r.code == 200);
   CHECK(streamed == "arrived");  // no "again" from the two 302s
-  REQUIRE_FALSE(lines.empty());
-  CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
-  CHECK(std::count(lines.begin(), lines.end(), "\r\n") == 1);
+  check_only_final_head(lines);
 }
 
 TEST_CASE("httpclient: TLS files that cannot be read are the caller's error") {
@@ -1180,9 +1185,7 @@ TEST_CASE("httpclient: framing edge cases") {
                   .url = url(s.port(), "/"),
                   .header_callback = [&](std::string_view line) { lines.emplace_back(line); }})
               .body == "ok");
-    REQUIRE_FALSE(lines.empty());
-    CHECK(lines.front() == "HTTP/1.1 200 OK\r\n");
-    CHECK(std::count(lines.begin(), lines.end(), "\r\n") == 1);
+    check_only_final_head(lines);
   }
   SUBCASE("trailers are read and ignored, and the connection stays usable") {
     RawServer s(chunked_with_trailers);

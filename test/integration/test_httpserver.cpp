@@ -778,10 +778,13 @@ TEST_CASE("HTTPServerRequest: full_url, request_time, host, arguments and files 
 
 namespace {
 
-// The id of the thread that runs the handler.
+std::string this_thread_name() {
+  return std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+// Answers with the name of the thread that runs the handler.
 asio::awaitable<void> thread_id(HTTPServerRequest& request) {
-  co_await cortado::respond(
-      request, 200, std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+  co_await cortado::respond(request, 200, this_thread_name());
 }
 
 }  // namespace
@@ -809,16 +812,21 @@ TEST_CASE("add_sockets: with threads, every loop accepts on a socket the embedde
   ServerThread s(
       [&](HTTPServerRequest& request) -> asio::awaitable<void> {
         if (request.path == "/hold") {
-          held.set_value(std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+          held.set_value(this_thread_name());
           released.wait();
         }
         co_await thread_id(request);
       },
       {}, 2, nullptr, sockets);
-  // Let the held loop go whatever happens, before the server is torn down.
-  std::once_flag once;
-  const auto let_go = [&] { std::call_once(once, [&] { release.set_value(); }); };
-  const std::unique_ptr<void, std::function<void(void*)>> guard(&once, [&](void*) { let_go(); });
+  // Lets the held loop go on every way out of the test, before the server is torn down.
+  struct LetGo {
+    std::promise<void>& release;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) release.set_value();
+    }
+    ~LetGo() { (*this)(); }
+  } let_go{release};
   RawClient holding(s.port());
   holding.send(request_bytes("GET", "/hold"));
   auto busy = held.get_future();

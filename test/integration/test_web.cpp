@@ -420,13 +420,16 @@ TEST_CASE("errors: HTTPError, custom reasons, write_error, Finish, uncaught exce
   }
 }
 
-TEST_CASE("serve_traceback shows the exception in the 500 page") {
-  web::Application app({web::url<Errors>("/err")}, {.serve_traceback = true});
-  AsyncHTTPTestCase t(app);
-  auto logged = t.expect_log("application", "boom");
-  auto r = t.fetch("/err?kind=runtime");
-  CHECK(r.code == 500);
-  CHECK(r.body.find("std::runtime_error: boom") != std::string::npos);
+TEST_CASE("serve_traceback, or debug, shows the exception in the 500 page") {
+  for (const web::Settings& settings :
+       {web::Settings{.serve_traceback = true}, web::Settings{.debug = true}}) {
+    web::Application app({web::url<Errors>("/err")}, settings);
+    AsyncHTTPTestCase t(app);
+    auto logged = t.expect_log("application", "boom");
+    auto r = t.fetch("/err?kind=runtime");
+    CHECK(r.code == 500);
+    CHECK(r.body.find("std::runtime_error: boom") != std::string::npos);
+  }
 }
 
 TEST_CASE("arguments from the query and the body; a missing one is a 400 naming it") {
@@ -940,15 +943,6 @@ TEST_CASE("compress_response leaves a type that does not compress alone") {
   CHECK(r.code == 200);
   CHECK_FALSE(r.headers.contains("Content-Encoding"));
   CHECK(r.body == std::string(4096, 'p'));
-}
-
-TEST_CASE("debug turns serve_traceback on") {
-  web::Application app({web::url<Errors>("/err")}, {.debug = true});
-  AsyncHTTPTestCase t(app);
-  auto logged = t.expect_log("application", "boom");
-  auto r = t.fetch("/err?kind=runtime");
-  CHECK(r.code == 500);
-  CHECK(r.body.find("std::runtime_error: boom") != std::string::npos);
 }
 
 TEST_CASE("streaming bodies: prepare can refuse with 401 before the body is read") {
